@@ -1,0 +1,20 @@
+// CPU feature detection: which instruction set the kernels may use here.
+// Detected once (thread-safe); a test or benchmark may cap it to force a
+// slower variant (cap_isa), which is how every variant gets compared.
+#pragma once
+
+namespace aigc {
+
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+constexpr int kIsaCount = 3;
+
+const char* isa_name(Isa isa);
+// Whether this CPU (and OS) can run code compiled for `isa`.
+// kAvx2 = AVX2 + FMA + F16C; kAvx512 = F, BW, VL, DQ, VNNI and BF16.
+bool cpu_supports(Isa isa);
+// The ISA kernels use now: the best supported, unless capped lower.
+Isa active_isa();
+// Caps active_isa() at `isa` (kAvx512 removes the cap). For tests and benchmarks.
+void cap_isa(Isa isa);
+
+}  // namespace aigc

@@ -1,0 +1,1 @@
+// Formats layer: placeholder translation unit until the first reader lands.

@@ -1,0 +1,1 @@
+// Kernels layer: placeholder translation unit until the first kernel lands.

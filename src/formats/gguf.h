@@ -1,0 +1,105 @@
+// GGUF reader: a memory-mapped GGUF file (v2 or v3), checked as hostile input,
+// with typed metadata accessors and zero-copy tensor views.
+//
+// Every size, count, string length and offset is checked against the file
+// before use; a bad file gives a Status naming the file, the field and the
+// problem, never a crash or an allocation larger than the file. A GgufFile is
+// immutable after open(): safe to read from many threads at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/mapped_file.h"
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace aigc {
+
+// GGUF metadata value types (gguf_type); persisted ids.
+enum class GgufType : uint32_t {
+  kUint8 = 0, kInt8 = 1, kUint16 = 2, kInt16 = 3, kUint32 = 4, kInt32 = 5,
+  kFloat32 = 6, kBool = 7, kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
+};
+const char* gguf_type_name(GgufType t);
+
+// One metadata value. Scalars are widened into i/u/f; strings are views into
+// the mapped file; arrays hold their elements (arrays of arrays allowed).
+struct GgufValue {
+  GgufType type = GgufType::kUint8;
+  GgufType elem_type = GgufType::kUint8;  // for kArray
+  int64_t i = 0;                 // signed integer types and bool
+  uint64_t u = 0;                // unsigned integer types
+  double f = 0;                  // float types
+  std::string_view str;          // kString
+  std::vector<GgufValue> array;  // kArray
+};
+
+struct GgufTensorInfo {
+  std::string name;
+  Tensor tensor;        // shape outermost first (GGUF's ne reversed); data points into the map
+  uint64_t offset = 0;  // relative to the data section
+  uint64_t nbytes = 0;
+};
+
+class GgufFile {
+ public:
+  static Result<GgufFile> open(const std::string& path);
+  // Parses a GGUF image in memory (for fuzzing); `data` must outlive the result.
+  static Result<GgufFile> parse(const uint8_t* data, size_t size, const std::string& name);
+
+  uint32_t version() const { return version_; }
+  uint64_t alignment() const { return alignment_; }
+  const std::string& path() const { return path_; }
+
+  // Metadata in file order.
+  const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return kv_; }
+  const GgufValue* find(std::string_view key) const;  // nullptr if absent
+  // Typed accessors: NotFound if absent, InvalidArgument naming the key and
+  // both types if the stored type does not fit.
+  Result<std::string> get_string(std::string_view key) const;
+  Result<int64_t> get_int(std::string_view key) const;      // any integer type that fits
+  Result<uint64_t> get_uint(std::string_view key) const;    // any non-negative integer
+  Result<double> get_float(std::string_view key) const;     // float or integer types
+  Result<bool> get_bool(std::string_view key) const;
+  Result<std::vector<std::string>> get_string_array(std::string_view key) const;
+  Result<std::vector<float>> get_float_array(std::string_view key) const;
+  Result<std::vector<int64_t>> get_int_array(std::string_view key) const;
+
+  const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
+  const GgufTensorInfo* find_tensor(std::string_view name) const;  // nullptr if absent
+
+ private:
+  MappedFile file_;
+  std::string path_;
+  uint32_t version_ = 0;
+  uint64_t alignment_ = 32;
+  std::vector<std::pair<std::string, GgufValue>> kv_;
+  std::vector<GgufTensorInfo> tensors_;
+  std::unordered_map<std::string, size_t> tensor_index_;
+};
+
+// GGUF writer: builds a GGUF v3 file in memory-light streaming fashion.
+// Tensors are given outermost-first shapes and raw bytes in their dtype.
+class GgufWriter {
+ public:
+  void set_alignment(uint64_t a);  // also written as general.alignment if not 32
+  void add_string(std::string key, std::string value);
+  void add_uint32(std::string key, uint32_t value);
+  void add_int32(std::string key, int32_t value);
+  void add_uint64(std::string key, uint64_t value);
+  void add_float32(std::string key, float value);
+  void add_bool(std::string key, bool value);
+  void add_value(std::string key, GgufValue value);  // any type, arrays included
+  void add_string_array(std::string key, const std::vector<std::string>& values);
+  void add_float_array(std::string key, const std::vector<float>& values);
+  void add_int32_array(std::string key, const std::vector<int32_t>& values);
+  // Copies `data` (row_bytes x rows of `dtype`); shape outermost first.
+  Status add_tensor(std::string name, DType dtype, std::vector<int64_t> shape, const void* data, size_t nbytes);
+  Status write(const std::string& path) const;
+};
+
+}  // namespace aigc

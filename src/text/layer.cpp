@@ -1,0 +1,1 @@
+// Text layer: placeholder translation unit until the first text module lands.

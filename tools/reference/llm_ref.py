@@ -1,0 +1,217 @@
+"""PyTorch reference of the LLM architectures aigc runs (llama, qwen2, qwen3),
+written over GGUF tensor names and layouts, and a writer of small random
+models with their expected outputs.
+
+The math follows the GGUF layout, not Hugging Face's: llama-family Q/K weights
+in GGUF are permuted by the converters so that RoPE rotates adjacent pairs
+("normal" mode); qwen2/qwen3 keep Hugging Face's halves ("NeoX" mode). All in
+float64 so the reference is exact to far below the tests' tolerances.
+
+usage: /usr/bin/python3 tools/reference/llm_ref.py OUT_DIR
+writes OUT_DIR/<arch>.gguf and OUT_DIR/<arch>.json (prompt ids, logits of every
+prompt position, a greedy continuation, a perplexity case).
+"""
+import argparse
+import json
+import math
+import os
+
+import numpy as np
+import torch
+
+from gguf_writer import FLOAT32, INT32, STRING, GGUFWriter
+
+ROPE_NORMAL, ROPE_NEOX = "normal", "neox"
+
+
+class Config:
+    def __init__(self, arch, n_vocab=300, n_embd=64, n_layer=2, n_head=4, n_head_kv=2, n_ff=96,
+                 head_dim=None, rope_base=10000.0, rope_scale=1.0, eps=1e-5, tied=False, n_ctx=128,
+                 rope_freq_factors=None):
+        self.arch, self.n_vocab, self.n_embd, self.n_layer = arch, n_vocab, n_embd, n_layer
+        self.n_head, self.n_head_kv, self.n_ff = n_head, n_head_kv, n_ff
+        self.head_dim = head_dim or n_embd // n_head
+        self.rope_base, self.rope_scale, self.eps, self.tied, self.n_ctx = rope_base, rope_scale, eps, tied, n_ctx
+        self.rope_mode = ROPE_NORMAL if arch == "llama" else ROPE_NEOX
+        self.rope_freq_factors = rope_freq_factors  # llama3-style per-dimension divisors of the frequency
+
+
+def rms_norm(x, w, eps):
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * w
+
+
+def rope(x, positions, cfg):
+    """x: [T, H, D]; rotates the first D dims by position * base^(-2i/D) * scale / factor_i."""
+    T, H, D = x.shape
+    i = torch.arange(D // 2, dtype=torch.float64)
+    inv_freq = cfg.rope_base ** (-2.0 * i / D)
+    if cfg.rope_freq_factors is not None:
+        inv_freq = inv_freq / torch.tensor(cfg.rope_freq_factors, dtype=torch.float64)
+    angle = positions.double()[:, None] * cfg.rope_scale * inv_freq[None, :]  # [T, D/2]
+    cos, sin = torch.cos(angle)[:, None, :], torch.sin(angle)[:, None, :]
+    if cfg.rope_mode == ROPE_NORMAL:
+        a, b = x[..., 0::2], x[..., 1::2]
+        out = torch.empty_like(x)
+        out[..., 0::2] = a * cos - b * sin
+        out[..., 1::2] = a * sin + b * cos
+        return out
+    a, b = x[..., : D // 2], x[..., D // 2:]
+    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+
+
+def forward(cfg, W, tokens):
+    """Logits [T, n_vocab] of every position of `tokens` (one sequence from position 0)."""
+    T = len(tokens)
+    pos = torch.arange(T)
+    x = W["token_embd.weight"][torch.tensor(tokens)]
+    hd, H, Hkv = cfg.head_dim, cfg.n_head, cfg.n_head_kv
+    mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
+    for il in range(cfg.n_layer):
+        p = f"blk.{il}."
+        h = rms_norm(x, W[p + "attn_norm.weight"], cfg.eps)
+        q = h @ W[p + "attn_q.weight"].T
+        k = h @ W[p + "attn_k.weight"].T
+        v = h @ W[p + "attn_v.weight"].T
+        if cfg.arch == "qwen2":
+            q, k, v = q + W[p + "attn_q.bias"], k + W[p + "attn_k.bias"], v + W[p + "attn_v.bias"]
+        q, k, v = q.view(T, H, hd), k.view(T, Hkv, hd), v.view(T, Hkv, hd)
+        if cfg.arch == "qwen3":
+            q = rms_norm(q, W[p + "attn_q_norm.weight"], cfg.eps)
+            k = rms_norm(k, W[p + "attn_k_norm.weight"], cfg.eps)
+        q, k = rope(q, pos, cfg), rope(k, pos, cfg)
+        k = k.repeat_interleave(H // Hkv, dim=1)
+        v = v.repeat_interleave(H // Hkv, dim=1)
+        att = torch.einsum("thd,shd->hts", q, k) / math.sqrt(hd) + mask
+        att = torch.softmax(att, dim=-1)
+        o = torch.einsum("hts,shd->thd", att, v).reshape(T, H * hd)
+        x = x + o @ W[p + "attn_output.weight"].T
+        h = rms_norm(x, W[p + "ffn_norm.weight"], cfg.eps)
+        # self.w2(F.silu(self.w1(x)) * self.w3(x))
+        f = torch.nn.functional.silu(h @ W[p + "ffn_gate.weight"].T) * (h @ W[p + "ffn_up.weight"].T)
+        x = x + f @ W[p + "ffn_down.weight"].T
+    x = rms_norm(x, W["output_norm.weight"], cfg.eps)
+    out = W["token_embd.weight"] if cfg.tied else W["output.weight"]
+    return x @ out.T
+
+
+def random_weights(cfg, rng):
+    def mat(rows, cols):
+        return rng.standard_normal((rows, cols)).astype(np.float32) / np.float32(math.sqrt(cols))
+
+    def norm(n):
+        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    d, hd = cfg.n_embd, cfg.head_dim
+    W = {"token_embd.weight": mat(cfg.n_vocab, d)}
+    for il in range(cfg.n_layer):
+        p = f"blk.{il}."
+        W[p + "attn_norm.weight"] = norm(d)
+        W[p + "attn_q.weight"] = mat(cfg.n_head * hd, d)
+        W[p + "attn_k.weight"] = mat(cfg.n_head_kv * hd, d)
+        W[p + "attn_v.weight"] = mat(cfg.n_head_kv * hd, d)
+        if cfg.arch == "qwen2":
+            for n, rows in (("q", cfg.n_head), ("k", cfg.n_head_kv), ("v", cfg.n_head_kv)):
+                W[p + f"attn_{n}.bias"] = (0.1 * rng.standard_normal(rows * hd)).astype(np.float32)
+        if cfg.arch == "qwen3":
+            W[p + "attn_q_norm.weight"] = norm(hd)
+            W[p + "attn_k_norm.weight"] = norm(hd)
+        W[p + "attn_output.weight"] = mat(d, cfg.n_head * hd)
+        W[p + "ffn_norm.weight"] = norm(d)
+        W[p + "ffn_gate.weight"] = mat(cfg.n_ff, d)
+        W[p + "ffn_up.weight"] = mat(cfg.n_ff, d)
+        W[p + "ffn_down.weight"] = mat(d, cfg.n_ff)
+    W["output_norm.weight"] = norm(d)
+    if not cfg.tied:
+        W["output.weight"] = mat(cfg.n_vocab, d)
+    if cfg.rope_freq_factors is not None:
+        W["rope_freqs.weight"] = np.array(cfg.rope_freq_factors, dtype=np.float32)
+    return W
+
+
+def write_gguf(cfg, W, path):
+    a = cfg.arch
+    w = GGUFWriter()
+    w.add_string("general.architecture", a)
+    w.add_string("general.name", f"aigc reference {a} (random)")
+    w.add_uint32(f"{a}.context_length", cfg.n_ctx)
+    w.add_uint32(f"{a}.embedding_length", cfg.n_embd)
+    w.add_uint32(f"{a}.block_count", cfg.n_layer)
+    w.add_uint32(f"{a}.feed_forward_length", cfg.n_ff)
+    w.add_uint32(f"{a}.attention.head_count", cfg.n_head)
+    w.add_uint32(f"{a}.attention.head_count_kv", cfg.n_head_kv)
+    if cfg.head_dim != cfg.n_embd // cfg.n_head:
+        w.add_uint32(f"{a}.attention.key_length", cfg.head_dim)
+        w.add_uint32(f"{a}.attention.value_length", cfg.head_dim)
+    w.add_uint32(f"{a}.rope.dimension_count", cfg.head_dim)
+    w.add_float32(f"{a}.rope.freq_base", cfg.rope_base)
+    if cfg.rope_scale != 1.0:
+        w.add_string(f"{a}.rope.scaling.type", "linear")
+        w.add_float32(f"{a}.rope.scaling.factor", 1.0 / cfg.rope_scale)
+    w.add_float32(f"{a}.attention.layer_norm_rms_epsilon", cfg.eps)
+    # a byte-level vocabulary: 256 byte symbols, then filler tokens, bos/eos last
+    tokens = [f"<0x{b:02X}>" for b in range(256)] + [f"tok{i}" for i in range(cfg.n_vocab - 258)] + ["<s>", "</s>"]
+    w.add_string("tokenizer.ggml.model", "llama")
+    w.add_array("tokenizer.ggml.tokens", STRING, tokens)
+    w.add_array("tokenizer.ggml.scores", FLOAT32, [0.0] * len(tokens))
+    w.add_array("tokenizer.ggml.token_type", INT32, [6] * 256 + [1] * (cfg.n_vocab - 258) + [3, 3])
+    w.add_uint32("tokenizer.ggml.bos_token_id", cfg.n_vocab - 2)
+    w.add_uint32("tokenizer.ggml.eos_token_id", cfg.n_vocab - 1)
+    for name, arr in W.items():
+        w.add_array_tensor(name, arr)
+    w.write(path)
+
+
+def perplexity(cfg, W, tokens, n_ctx, bos):
+    """The common tools' definition: windows of n_ctx tokens, first token of each replaced by
+    BOS, score tokens n_ctx/2+1 .. n_ctx-1 from the logits before them."""
+    nll, count = 0.0, 0
+    for w0 in range(0, len(tokens) // n_ctx * n_ctx, n_ctx):
+        window = list(tokens[w0:w0 + n_ctx])
+        if bos is not None:
+            window[0] = bos
+        logp = torch.log_softmax(forward(cfg, W, window), dim=-1)
+        for j in range(n_ctx // 2, n_ctx - 1):
+            nll -= float(logp[j, window[j + 1]])
+            count += 1
+    return math.exp(nll / count)
+
+
+CASES = {
+    "llama": dict(arch="llama", tied=False),
+    "llama-tied-scaled": dict(arch="llama", tied=True, rope_scale=0.5, rope_base=500000.0),
+    "qwen2": dict(arch="qwen2", tied=True, rope_base=1000000.0, eps=1e-6),
+    "qwen3": dict(arch="qwen3", head_dim=32, n_head=4, n_head_kv=2, eps=1e-6, tied=False),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out_dir")
+    ap.add_argument("--seed", type=int, default=1234)
+    args = ap.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+    for case_index, (name, kw) in enumerate(CASES.items()):
+        cfg = Config(**kw)
+        rng = np.random.default_rng(args.seed + case_index)
+        W32 = random_weights(cfg, rng)
+        write_gguf(cfg, W32, os.path.join(args.out_dir, name + ".gguf"))
+        W = {k: torch.from_numpy(v.astype(np.float64)) for k, v in W32.items()}
+        prompt = [int(t) for t in rng.integers(0, cfg.n_vocab - 2, size=12)]
+        logits = forward(cfg, W, prompt)
+        greedy = list(prompt)
+        for _ in range(16):
+            greedy.append(int(torch.argmax(forward(cfg, W, greedy)[-1])))
+        ppl_tokens = [int(t) for t in rng.integers(0, cfg.n_vocab - 2, size=70)]
+        expected = {
+            "arch": cfg.arch, "prompt": prompt, "logits": logits.tolist(),
+            "greedy": greedy[len(prompt):],
+            "perplexity": {"tokens": ppl_tokens, "n_ctx": 32, "bos": cfg.n_vocab - 2,
+                           "value": perplexity(cfg, W, ppl_tokens, 32, cfg.n_vocab - 2)},
+        }
+        with open(os.path.join(args.out_dir, name + ".json"), "w") as f:
+            json.dump(expected, f)
+        print(f"{name}: wrote {name}.gguf and {name}.json (ppl {expected['perplexity']['value']:.4f})")
+
+
+if __name__ == "__main__":
+    main()

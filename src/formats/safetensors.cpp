@@ -115,6 +115,11 @@ class JsonChecker final : public json::json_sax_t {
 // Parses `text` as JSON, refusing bad syntax, deep nesting and duplicate keys.
 // `where` names the file and the part ("model.safetensors: header").
 Result<json> parse_json(std::string_view text, const std::string& where) {
+  // nlohmann stops at a NUL byte as at the end of input; JSON text never holds one.
+  const size_t nul = text.find('\0');
+  if (nul != std::string_view::npos) {
+    return Status::corruption(where + ": not valid JSON: NUL byte at offset " + std::to_string(nul));
+  }
   try {
     JsonChecker checker;
     if (!json::sax_parse(text.begin(), text.end(), &checker) || !checker.error().empty()) {
@@ -210,8 +215,9 @@ Result<SafetensorsFile> SafetensorsFile::parse(const uint8_t* data, size_t size,
 }
 
 Status SafetensorsFile::parse_header(std::string_view text) {
+  // parse() checked that the text starts with '{' and parse_json that all of
+  // it is one JSON value: the header is an object.
   AIGC_ASSIGN_OR_RETURN(const json header, parse_json(text, path_ + ": header"));
-  if (!header.is_object()) return Status::corruption(path_ + ": header is " + describe(header) + ", not an object");
   try {
     for (const auto& [name, v] : header.items()) {
       if (name == "__metadata__") {

@@ -1,12 +1,20 @@
 // CPU feature detection through the compiler's cpuid helpers.
 #include "core/cpu_features.h"
 
+#include <cpuid.h>
+
 #include <atomic>
 
 namespace aigc {
 
 namespace {
 std::atomic<int> g_cap{int(Isa::kAvx512)};
+
+// clang (14) has no "f16c" for __builtin_cpu_supports: CPUID leaf 1, ECX bit 29.
+bool has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
 }  // namespace
 
 const char* isa_name(Isa isa) {
@@ -22,7 +30,7 @@ bool cpu_supports(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return true;
     case Isa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     case Isa::kAvx512:
       return cpu_supports(Isa::kAvx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&

@@ -1,0 +1,42 @@
+// 2D convolution of NCHW maps, as torch.nn.functional.conv2d with
+// dilation 1 and groups 1 (the convolutions of Stable Diffusion's UNet and VAE).
+//
+// Legend: N = batch, C_in / C_out = input / output channels, H, W = input
+// height and width, KH, KW = kernel size, OH, OW = output size:
+//   OH = (H + 2 pad - KH) / stride + 1,  OW = (W + 2 pad - KW) / stride + 1.
+//
+// out[n, co, oy, ox] = bias[co] + sum_{ci, ky, kx} weight[co, ci, ky, kx]
+//                      * in[n, ci, oy * stride - pad + ky, ox * stride - pad + kx]
+// (taps outside the input read 0).
+//
+// conv2d_ref is the scalar reference (double accumulation). conv2d is the
+// optimised path: im2col panels packed on the fly, multiplied by a register-
+// blocked AVX2 / AVX-512 GEMM micro-kernel (chosen by active_isa()), threaded
+// over (sample, pixel tile, channel block) pieces. Each output element is
+// accumulated in the same order whatever the thread count, so results are
+// bit-identical across thread counts.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace aigc {
+
+struct Conv2dShape {
+  int64_t n = 1, c_in = 1, h = 1, w = 1;  // input [N, C_in, H, W]
+  int64_t c_out = 1, kh = 1, kw = 1;      // weight [C_out, C_in, KH, KW]
+  int64_t stride = 1, pad = 0;
+  int64_t out_h() const { return (h + 2 * pad - kh) / stride + 1; }
+  int64_t out_w() const { return (w + 2 * pad - kw) / stride + 1; }
+};
+
+// out: [N, C_out, OH, OW]; in: [N, C_in, H, W]; weight: [C_out, C_in, KH, KW]
+// of weight_type (F32 or F16); bias: [C_out] or null. The shape must give
+// OH, OW >= 1; out must not alias in.
+void conv2d_ref(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
+                const Conv2dShape& s);
+void conv2d(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
+            const Conv2dShape& s);
+
+}  // namespace aigc

@@ -1,0 +1,109 @@
+// Tests for conv2d.h: the optimised path against the scalar reference over
+// kernel sizes 1, 3, 4, strides 1 and 2, paddings 0 and 1, odd spatial sizes
+// and channel counts that leave tile edges; F16 weights; a hand-computed
+// case; thread-count independence.
+#include "kernels/conv2d.h"
+
+#include "core/fp16.h"
+#include "kernels/op_test_util.h"
+
+namespace aigc {
+namespace {
+
+constexpr double kTol = 1e-5;  // relative to the output's magnitude
+
+int64_t out_numel(const Conv2dShape& s) { return s.n * s.c_out * s.out_h() * s.out_w(); }
+
+class Conv2dTest : public IsaTest {};
+
+TEST_P(Conv2dTest, MatchesReference) {
+  struct Channels { int64_t c_in, c_out; };
+  struct Spatial { int64_t h, w; };
+  int cases = 0;
+  for (int64_t k : {1, 3, 4}) {
+    for (int64_t stride : {1, 2}) {
+      for (int64_t pad : {0, 1}) {
+        for (const Channels ch : {Channels{1, 1}, Channels{3, 7}, Channels{17, 13}}) {
+          for (const Spatial sp : {Spatial{5, 7}, Spatial{9, 17}, Spatial{4, 4}}) {
+            Conv2dShape s;
+            s.n = 2, s.c_in = ch.c_in, s.h = sp.h, s.w = sp.w, s.c_out = ch.c_out, s.kh = k, s.kw = k;
+            s.stride = stride, s.pad = pad;
+            if (s.h + 2 * pad < k || s.w + 2 * pad < k) continue;
+            const uint32_t seed = uint32_t(++cases);
+            const auto in = random_floats(s.n * s.c_in * s.h * s.w, seed);
+            const auto w = random_floats(s.c_out * s.c_in * k * k, seed + 1000);
+            const auto bias = random_floats(s.c_out, seed + 2000);
+            std::vector<float> want(out_numel(s)), got(out_numel(s), 12345.0f);
+            conv2d_ref(want.data(), in.data(), w.data(), DType::F32, bias.data(), s);
+            conv2d(got.data(), in.data(), w.data(), DType::F32, bias.data(), s);
+            EXPECT_TRUE(all_finite(got));
+            EXPECT_LE(rel_error(got, want), kTol) << "k=" << k << " stride=" << stride << " pad=" << pad
+                                                  << " c=" << ch.c_in << "->" << ch.c_out << " hw=" << sp.h << "x"
+                                                  << sp.w;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(cases, 50);
+}
+
+TEST_P(Conv2dTest, LargeChannelsAndTilesMatchReference) {
+  // More than one reduction block (K = 40 * 9 > 256), pixel tile and channel chunk.
+  Conv2dShape s;
+  s.n = 1, s.c_in = 40, s.h = 13, s.w = 11, s.c_out = 100, s.kh = 3, s.kw = 3, s.stride = 1, s.pad = 1;
+  const auto in = random_floats(s.c_in * s.h * s.w, 1);
+  const auto w = random_floats(s.c_out * s.c_in * 9, 2);
+  std::vector<float> want(out_numel(s)), got(out_numel(s));
+  conv2d_ref(want.data(), in.data(), w.data(), DType::F32, nullptr, s);
+  conv2d(got.data(), in.data(), w.data(), DType::F32, nullptr, s);
+  EXPECT_LE(rel_error(got, want), kTol);
+}
+
+TEST_P(Conv2dTest, F16WeightsMatchReference) {
+  Conv2dShape s;
+  s.n = 1, s.c_in = 5, s.h = 7, s.w = 9, s.c_out = 8, s.kh = 3, s.kw = 3, s.stride = 2, s.pad = 1;
+  const auto in = random_floats(s.c_in * s.h * s.w, 3);
+  const auto w = random_floats(s.c_out * s.c_in * 9, 4);
+  std::vector<uint16_t> w16(w.size());
+  for (size_t i = 0; i < w.size(); ++i) w16[i] = fp32_to_fp16(w[i]);
+  const auto bias = random_floats(s.c_out, 5);
+  std::vector<float> want(out_numel(s)), got(out_numel(s));
+  conv2d_ref(want.data(), in.data(), w16.data(), DType::F16, bias.data(), s);
+  conv2d(got.data(), in.data(), w16.data(), DType::F16, bias.data(), s);
+  EXPECT_LE(rel_error(got, want), kTol);
+}
+
+AIGC_INSTANTIATE_ISA_TEST(Conv2dTest);
+
+TEST(Conv2dReference, HandComputed3x3Padding1) {
+  // 1 channel 2x2 input, all-ones 3x3 kernel, pad 1: each output sums the whole input.
+  Conv2dShape s;
+  s.h = 2, s.w = 2, s.kh = 3, s.kw = 3, s.pad = 1;
+  const std::vector<float> in = {1, 2, 3, 4};
+  const std::vector<float> w(9, 1.0f);
+  const float bias = 0.5f;
+  std::vector<float> out(4);
+  conv2d_ref(out.data(), in.data(), w.data(), DType::F32, &bias, s);
+  for (float y : out) EXPECT_EQ(y, 10.5f);
+}
+
+TEST(Conv2dThreads, OneAndTwoThreadsBitIdentical) {
+  Conv2dShape s;
+  s.n = 2, s.c_in = 9, s.h = 19, s.w = 21, s.c_out = 110, s.kh = 3, s.kw = 3, s.stride = 1, s.pad = 1;
+  const auto in = random_floats(s.n * s.c_in * s.h * s.w, 6);
+  const auto w = random_floats(s.c_out * s.c_in * 9, 7);
+  std::vector<float> a(out_numel(s)), b(out_numel(s));
+  {
+    ThreadCount t(1);
+    conv2d(a.data(), in.data(), w.data(), DType::F32, nullptr, s);
+  }
+  {
+    ThreadCount t(2);
+    conv2d(b.data(), in.data(), w.data(), DType::F32, nullptr, s);
+  }
+  EXPECT_TRUE(same_bits(a, b));
+}
+
+}  // namespace
+}  // namespace aigc

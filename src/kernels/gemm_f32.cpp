@@ -1,0 +1,192 @@
+// Packed F32 GEMM: drivers, packing and the scalar micro-kernel.
+//
+// Blocking (GotoBLAS style, roles of A and B swapped because B holds the
+// weights): work items are (chunk of kGemmMChunk rows of A) x (kGemmNc rows of
+// B). For each block of kGemmKc along k, a work item dequantizes/packs its
+// kGemmNc x kGemmKc slice of B into panels of nr columns (one panel stays in
+// L1), then runs the micro-kernel over kGemmMc-row blocks of the packed A
+// (which stay in L2). A is packed once per call, shared by all threads.
+#include "kernels/gemm_f32.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/assert.h"
+#include "core/cpu_features.h"
+#include "kernels/gemm_f32_isa.h"
+
+namespace aigc {
+
+namespace {
+
+constexpr int64_t kGemmNc = 64;        // rows of B per work item (a multiple of every nr)
+constexpr int64_t kGemmMc = 132;       // rows of A per L2 block (a multiple of kGemmMr)
+constexpr int64_t kGemmMChunk = 528;   // rows of A per work item (a multiple of kGemmMc)
+constexpr int64_t kMaxNr = 32;
+
+using TileFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
+
+void gemm_f32_tile_6x16_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate) {
+  float acc[kGemmMr][16];
+  for (int64_t i = 0; i < kGemmMr; ++i)
+    for (int64_t j = 0; j < 16; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.0f;
+  for (int64_t p = 0; p < kc; ++p, a += kGemmMr, b += 16)
+    for (int64_t i = 0; i < kGemmMr; ++i)
+      for (int64_t j = 0; j < 16; ++j) acc[i][j] = std::fma(a[i], b[j], acc[i][j]);
+  for (int64_t i = 0; i < kGemmMr; ++i)
+    for (int64_t j = 0; j < 16; ++j) c[i * ldc + j] = acc[i][j];
+}
+
+struct TileKernel {
+  int64_t nr;
+  TileFn fn;
+};
+
+TileKernel tile_kernel(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx512: return {32, gemm_f32_tile_6x32_avx512};
+    case Isa::kAvx2: return {16, gemm_f32_tile_6x16_avx2};
+    case Isa::kScalar: break;
+  }
+  return {16, gemm_f32_tile_6x16_scalar};
+}
+
+// A grow-only, 64-byte aligned float buffer (one per thread).
+class Scratch {
+ public:
+  Scratch() = default;
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  ~Scratch() { std::free(data_); }
+  float* get(int64_t n) {
+    if (n > capacity_) {
+      std::free(data_);
+      const size_t bytes = (size_t(n) * sizeof(float) + 63) / 64 * 64;
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      AIGC_ASSERT(data_ != nullptr);
+      capacity_ = n;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  int64_t capacity_ = 0;
+};
+
+thread_local Scratch t_packed_a;  // the caller's: A in panels, shared by its team
+thread_local Scratch t_packed_b;  // each thread's: one kGemmNc x kGemmKc slice of B
+thread_local Scratch t_row;       // each thread's: one dequantized row slice
+
+// Panel ip of packed A holds rows [ip * kGemmMr, +kGemmMr) as [k][kGemmMr], zero-padded.
+void pack_a_panel(int64_t ip, int64_t m, int64_t k, const float* a, int64_t lda, float* packed) {
+  float* dst = packed + ip * kGemmMr * k;
+  for (int64_t i = 0; i < kGemmMr; ++i) {
+    const int64_t row = ip * kGemmMr + i;
+    if (row < m) {
+      const float* src = a + row * lda;
+      for (int64_t p = 0; p < k; ++p) dst[p * kGemmMr + i] = src[p];
+    } else {
+      for (int64_t p = 0; p < k; ++p) dst[p * kGemmMr + i] = 0.0f;
+    }
+  }
+}
+
+// Packs rows [n0, n0 + nb) x columns [k0, k0 + kc) of B into panels of nr
+// rows, each [kc][nr], zero-padded to a whole panel.
+void pack_b_slice(const DTypeTraits& bt, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t k0,
+                  int64_t kc, int64_t nr, float* packed, float* row_buf) {
+  const int64_t nb_padded = (nb + nr - 1) / nr * nr;
+  const int64_t k0_bytes = k0 / bt.block_size * bt.block_bytes;
+  for (int64_t j = 0; j < nb_padded; ++j) {
+    float* dst = packed + (j / nr) * nr * kc + j % nr;
+    if (j >= nb) {
+      for (int64_t p = 0; p < kc; ++p) dst[p * nr] = 0.0f;
+      continue;
+    }
+    const char* row = static_cast<const char*>(b) + (n0 + j) * b_row_bytes + k0_bytes;
+    const float* src = row_buf;
+    if (bt.type == DType::F32) {
+      src = reinterpret_cast<const float*>(row);
+    } else {
+      bt.to_float(row, row_buf, kc);
+    }
+    for (int64_t p = 0; p < kc; ++p) dst[p * nr] = src[p];
+  }
+}
+
+// Runs the micro-kernel on one tile; a partial tile goes through a small
+// buffer so that the kernel always sees a whole kGemmMr x nr tile.
+void run_tile(const TileKernel& kern, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+              int64_t rows, int64_t cols, bool accumulate) {
+  if (rows == kGemmMr && cols == kern.nr) {
+    kern.fn(kc, a, b, c, ldc, accumulate);
+    return;
+  }
+  float tile[kGemmMr * kMaxNr];
+  if (accumulate)
+    for (int64_t i = 0; i < rows; ++i) std::memcpy(tile + i * kern.nr, c + i * ldc, size_t(cols) * sizeof(float));
+  kern.fn(kc, a, b, tile, kern.nr, accumulate);
+  for (int64_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * kern.nr, size_t(cols) * sizeof(float));
+}
+
+}  // namespace
+
+void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
+              int64_t b_row_bytes, float* c, int64_t ldc) {
+  const DTypeTraits* bt = dtype_traits(b_type);
+  AIGC_ASSERT(bt != nullptr && (b_type == DType::F32 || bt->to_float != nullptr));
+  AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0 && k % bt->block_size == 0);
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
+  const TileKernel kern = tile_kernel(active_isa());
+  const int64_t m_panels = (m + kGemmMr - 1) / kGemmMr;
+  float* packed_a = t_packed_a.get(m_panels * kGemmMr * k);
+  const int64_t n_tiles = (n + kGemmNc - 1) / kGemmNc;
+  const int64_t m_chunks = (m + kGemmMChunk - 1) / kGemmMChunk;
+  const int64_t n_items = n_tiles * m_chunks;
+  const bool parallel = double(m) * double(n) * double(k) > 1e6;
+
+#pragma omp parallel if (parallel)
+  {
+#pragma omp for schedule(static)
+    for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, m, k, a, lda, packed_a);
+
+    float* packed_b = t_packed_b.get(kGemmNc * kGemmKc);
+    float* row_buf = t_row.get(kGemmKc);
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < n_items; ++item) {
+      const int64_t n0 = (item % n_tiles) * kGemmNc;
+      const int64_t nb = std::min(kGemmNc, n - n0);
+      const int64_t m0 = (item / n_tiles) * kGemmMChunk;
+      const int64_t m_end = std::min(m0 + kGemmMChunk, m);
+      for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
+        const int64_t kc = std::min(kGemmKc, k - k0);
+        pack_b_slice(*bt, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
+        for (int64_t mb = m0; mb < m_end; mb += kGemmMc) {
+          const int64_t mb_end = std::min(mb + kGemmMc, m_end);
+          for (int64_t jb = 0; jb < nb; jb += kern.nr) {
+            const float* b_panel = packed_b + jb * kc;
+            for (int64_t i = mb; i < mb_end; i += kGemmMr) {
+              const float* a_panel = packed_a + i * k + k0 * kGemmMr;
+              run_tile(kern, kc, a_panel, b_panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmMr, m - i),
+                       std::min(kern.nr, nb - jb), k0 > 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc) {
+  gemm_f32(m, n, k, a, lda, DType::F32, b, ldb * int64_t(sizeof(float)), c, ldc);
+}
+
+}  // namespace aigc

@@ -1,0 +1,20 @@
+// The ISA-specific GEMM micro-kernels behind gemm_f32.h (avx2/gemm_f32_avx2.cpp,
+// avx512/gemm_f32_avx512.cpp); only gemm_f32.cpp calls them.
+//
+// Each computes one tile of kGemmMr rows by nr columns from packed panels:
+//   c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_p a[p * kGemmMr + i] * b[p * nr + j]
+// with one fused multiply-add per p, in order p = 0, 1, ..., kc - 1.
+// nr is 16 for AVX2 and 32 for AVX-512. The scalar variant in gemm_f32.cpp
+// follows the same order with nr = 16.
+#pragma once
+
+#include <cstdint>
+
+namespace aigc {
+
+constexpr int64_t kGemmMr = 6;
+
+void gemm_f32_tile_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
+void gemm_f32_tile_6x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
+
+}  // namespace aigc

@@ -1,0 +1,90 @@
+// matmul: shape checks, the threaded matrix x vector path, the GEMM path and
+// the scalar reference.
+#include "kernels/matmul.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "core/assert.h"
+#include "kernels/gemm_f32.h"
+
+namespace aigc {
+
+namespace {
+
+struct MatmulShape {
+  int64_t n_tokens, n_in, n_out;
+  int64_t x_ld, y_ld;    // row strides of x and y, in floats
+  int64_t w_row_bytes;   // row stride of w, in bytes
+};
+
+int64_t row_stride(const Tensor& t) { return t.n_dims > 1 ? t.stride[t.n_dims - 2] : 0; }
+
+MatmulShape check_shapes(const Tensor& y, const Tensor& w, const Tensor& x) {
+  AIGC_ASSERT(w.n_dims == 2 && x.n_dims >= 1 && x.n_dims <= 2 && y.n_dims == x.n_dims);
+  AIGC_ASSERT(x.dtype == DType::F32 && y.dtype == DType::F32);
+  AIGC_ASSERT(x.cols() == w.cols() && y.cols() == w.rows() && y.rows() == x.rows());
+  AIGC_ASSERT(x.stride[x.n_dims - 1] == int64_t(sizeof(float)) && y.stride[y.n_dims - 1] == int64_t(sizeof(float)));
+  AIGC_ASSERT(row_stride(x) % int64_t(sizeof(float)) == 0 && row_stride(y) % int64_t(sizeof(float)) == 0);
+  AIGC_ASSERT(matmul_supports(w.dtype));
+  return {x.rows(), w.cols(), w.rows(), row_stride(x) / int64_t(sizeof(float)),
+          row_stride(y) / int64_t(sizeof(float)), w.stride[0]};
+}
+
+VecDotFn vec_dot_for(DType w_type) { return dtype_traits(w_type)->vec_dot_ref; }
+
+FromFloatFn quantize_activation_for(DType act_type) { return dtype_traits(act_type)->from_float; }
+
+// The caller's buffer for x quantized to vec_dot_type.
+thread_local std::vector<uint8_t> t_act;
+
+void matvec(float* y, const Tensor& w, const float* x, const MatmulShape& s) {
+  const DTypeTraits& wt = *dtype_traits(w.dtype);
+  const VecDotFn dot = vec_dot_for(w.dtype);
+  const void* act = x;
+  if (wt.vec_dot_type != DType::F32) {
+    const uint64_t bytes = *dtype_row_bytes(wt.vec_dot_type, s.n_in);
+    if (t_act.size() < bytes) t_act.resize(bytes);
+    quantize_activation_for(wt.vec_dot_type)(x, t_act.data(), s.n_in);
+    act = t_act.data();
+  }
+  const char* w_data = static_cast<const char*>(w.data);
+  const bool parallel = s.n_out * s.n_in > 16384;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t o = 0; o < s.n_out; ++o) y[o] = dot(s.n_in, w_data + o * s.w_row_bytes, act);
+}
+
+}  // namespace
+
+bool matmul_supports(DType w_type) {
+  const DTypeTraits* wt = dtype_traits(w_type);
+  if (wt == nullptr || wt->to_float == nullptr || vec_dot_for(w_type) == nullptr) return false;
+  return wt->vec_dot_type == DType::F32 || quantize_activation_for(wt->vec_dot_type) != nullptr;
+}
+
+void matmul(Tensor y, const Tensor& w, const Tensor& x) {
+  const MatmulShape s = check_shapes(y, w, x);
+  if (s.n_tokens == 1) {
+    matvec(y.ptr<float>(), w, x.ptr<const float>(), s);
+    return;
+  }
+  gemm_f32(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,
+           y.ptr<float>(), s.y_ld);
+}
+
+void matmul_ref(Tensor y, const Tensor& w, const Tensor& x) {
+  const MatmulShape s = check_shapes(y, w, x);
+  const DTypeTraits& wt = *dtype_traits(w.dtype);
+  std::vector<float> w_row(static_cast<size_t>(s.n_in));
+  for (int64_t o = 0; o < s.n_out; ++o) {
+    wt.to_float(static_cast<const char*>(w.data) + o * s.w_row_bytes, w_row.data(), s.n_in);
+    for (int64_t t = 0; t < s.n_tokens; ++t) {
+      const float* xt = x.ptr<const float>() + t * s.x_ld;
+      double acc = 0.0;
+      for (int64_t i = 0; i < s.n_in; ++i) acc += double(w_row[size_t(i)]) * double(xt[i]);
+      y.ptr<float>()[t * s.y_ld + o] = float(acc);
+    }
+  }
+}
+
+}  // namespace aigc

@@ -1,0 +1,44 @@
+// matmul: Y = X · W^T for weights of any dtype (F32, F16, BF16, the GGUF
+// quantized types), the operation behind every linear layer.
+//
+// Legend: n_tokens = rows of X and Y, n_in = input features, n_out = output
+// features.
+//   w: [n_out, n_in] in its stored dtype, row-major rows as GGUF stores them
+//      (rows may be strided, e.g. a slice of a larger tensor)
+//   x: [n_tokens, n_in] F32 (or [n_in] for one token), innermost contiguous
+//   y: [n_tokens, n_out] F32 (or [n_out]), innermost contiguous
+//
+// Two paths, chosen by n_tokens:
+// - n_tokens == 1 (decode; bound by memory bandwidth): x is quantized once to
+//   the weight type's vec_dot_type (Q8_0, Q8_1, Q8_K; F32 for plain types)
+//   and each output is one vec_dot against a weight row. Threads take
+//   contiguous ranges of output rows.
+// - n_tokens > 1 (prompt; bound by compute): gemm_f32 with F32 activations,
+//   weights dequantized to F32 tile by tile.
+// Every output element is computed by one thread in a fixed order, so the
+// result is bit-identical whatever the thread count. Scratch memory (the
+// quantized activation, packing buffers) is per thread and grows once; calls
+// of an already-seen size do not allocate.
+//
+// Shapes and types are the caller's contract (checked with AIGC_ASSERT):
+// model loaders validate tensor shapes and types before they get here.
+#pragma once
+
+#include "core/dtype.h"
+#include "core/tensor.h"
+
+namespace aigc {
+
+// Whether matmul supports weights of this type (it can dequantize them and
+// has a dot product for them).
+bool matmul_supports(DType w_type);
+
+void matmul(Tensor y, const Tensor& w, const Tensor& x);
+
+// Scalar reference: the exact math on the stored weights, y = sum_i
+// to_float(w)[o, i] * x[t, i] accumulated in double, with F32 activations.
+// (The n_tokens == 1 path of matmul differs from it by the rounding of the
+// activation to vec_dot_type.)
+void matmul_ref(Tensor y, const Tensor& w, const Tensor& x);
+
+}  // namespace aigc

@@ -2,6 +2,7 @@
 #include "formats/safetensors_print.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -86,10 +87,12 @@ void safetensors_print_summary(const SafetensorsSet& set, std::FILE* out) {
                  static_cast<unsigned long long>(shard.data_bytes()));
   }
   print_metadata(set.metadata(), out);
-  std::vector<Row> rows;
-  for (const SafetensorsSet::Entry& e : set.tensors()) {
-    rows.push_back(Row{e.info, set.shards()[e.shard].path().c_str()});
+  std::vector<std::string> shard_names;  // file names, shorter than the paths
+  for (const SafetensorsFile& shard : set.shards()) {
+    shard_names.push_back(std::filesystem::path(shard.path()).filename().string());
   }
+  std::vector<Row> rows;
+  for (const SafetensorsSet::Entry& e : set.tensors()) rows.push_back(Row{e.info, shard_names[e.shard].c_str()});
   print_table(rows, out);
 }
 

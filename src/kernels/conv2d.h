@@ -10,14 +10,17 @@
 // (taps outside the input read 0).
 //
 // conv2d_ref is the scalar reference (double accumulation). conv2d is the
-// optimised path: im2col panels packed on the fly, multiplied by a register-
-// blocked AVX2 / AVX-512 GEMM micro-kernel (chosen by active_isa()), threaded
-// over (sample, pixel tile, channel block) pieces. Each output element is
-// accumulated in the same order whatever the thread count, so results are
-// bit-identical across thread counts.
+// optimised path: weights repacked into micro-kernel order, im2col panels
+// packed on the fly, multiplied by a register-blocked AVX2 / AVX-512 GEMM
+// micro-kernel (chosen by active_isa()), threaded over (sample, pixel tile,
+// channel block) pieces. Each output element is accumulated in the same order
+// whatever the thread count, so results are bit-identical across thread
+// counts. A model that runs a convolution many times packs its weights once
+// (conv2d_pack_weights) and calls conv2d_packed.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/dtype.h"
 
@@ -38,5 +41,19 @@ void conv2d_ref(float* out, const float* in, const void* weight, DType weight_ty
                 const Conv2dShape& s);
 void conv2d(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
             const Conv2dShape& s);
+
+// Weights in micro-kernel order: blocks of 6 output channels, each
+// [C_in * KH * KW][6] F32, channels past C_out zero.
+struct Conv2dPackedWeights {
+  int64_t c_out = 0, c_in = 0, kh = 0, kw = 0;
+  std::vector<float> data;
+};
+
+// weight: [C_out, C_in, KH, KW] of weight_type (F32 or F16).
+Conv2dPackedWeights conv2d_pack_weights(const void* weight, DType weight_type, int64_t c_out, int64_t c_in,
+                                        int64_t kh, int64_t kw);
+// As conv2d, with weights from conv2d_pack_weights (their sizes must match s).
+void conv2d_packed(float* out, const float* in, const Conv2dPackedWeights& weight, const float* bias,
+                   const Conv2dShape& s);
 
 }  // namespace aigc

@@ -76,6 +76,18 @@ TEST_P(Conv2dTest, F16WeightsMatchReference) {
 
 AIGC_INSTANTIATE_ISA_TEST(Conv2dTest);
 
+TEST(Conv2dScalar, PortableMicroKernelMatchesReference) {
+  IsaCap cap(Isa::kScalar);
+  Conv2dShape s;
+  s.n = 1, s.c_in = 7, s.h = 9, s.w = 11, s.c_out = 13, s.kh = 4, s.kw = 4, s.stride = 2, s.pad = 1;
+  const auto in = random_floats(s.c_in * s.h * s.w, 8);
+  const auto w = random_floats(s.c_out * s.c_in * 16, 9);
+  std::vector<float> want(out_numel(s)), got(out_numel(s));
+  conv2d_ref(want.data(), in.data(), w.data(), DType::F32, nullptr, s);
+  conv2d(got.data(), in.data(), w.data(), DType::F32, nullptr, s);
+  EXPECT_LE(rel_error(got, want), kTol);
+}
+
 TEST(Conv2dReference, HandComputed3x3Padding1) {
   // 1 channel 2x2 input, all-ones 3x3 kernel, pad 1: each output sums the whole input.
   Conv2dShape s;

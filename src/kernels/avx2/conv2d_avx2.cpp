@@ -4,7 +4,7 @@
 
 namespace aigc {
 
-void conv_gemm_tile_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
+void conv_gemm_tile_avx2(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
   __m256 c00 = _mm256_loadu_ps(c + 0 * ldc), c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
   __m256 c10 = _mm256_loadu_ps(c + 1 * ldc), c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
   __m256 c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
@@ -12,8 +12,8 @@ void conv_gemm_tile_avx2(int64_t kc, const float* a, const float* b, float* c, i
   __m256 c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
   __m256 c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_loadu_ps(b + k * kConvNrAvx2);
-    const __m256 b1 = _mm256_loadu_ps(b + k * kConvNrAvx2 + 8);
+    const __m256 b0 = _mm256_loadu_ps(b + k * ldb);
+    const __m256 b1 = _mm256_loadu_ps(b + k * ldb + 8);
     const float* ak = a + k * kConvMr;
     __m256 av = _mm256_broadcast_ss(ak + 0);
     c00 = _mm256_fmadd_ps(av, b0, c00);

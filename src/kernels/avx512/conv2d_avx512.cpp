@@ -4,7 +4,7 @@
 
 namespace aigc {
 
-void conv_gemm_tile_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc) {
+void conv_gemm_tile_avx512(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
   __m512 c00 = _mm512_loadu_ps(c + 0 * ldc), c01 = _mm512_loadu_ps(c + 0 * ldc + 16);
   __m512 c10 = _mm512_loadu_ps(c + 1 * ldc), c11 = _mm512_loadu_ps(c + 1 * ldc + 16);
   __m512 c20 = _mm512_loadu_ps(c + 2 * ldc), c21 = _mm512_loadu_ps(c + 2 * ldc + 16);
@@ -12,8 +12,8 @@ void conv_gemm_tile_avx512(int64_t kc, const float* a, const float* b, float* c,
   __m512 c40 = _mm512_loadu_ps(c + 4 * ldc), c41 = _mm512_loadu_ps(c + 4 * ldc + 16);
   __m512 c50 = _mm512_loadu_ps(c + 5 * ldc), c51 = _mm512_loadu_ps(c + 5 * ldc + 16);
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b + k * kConvNrAvx512);
-    const __m512 b1 = _mm512_loadu_ps(b + k * kConvNrAvx512 + 16);
+    const __m512 b0 = _mm512_loadu_ps(b + k * ldb);
+    const __m512 b1 = _mm512_loadu_ps(b + k * ldb + 16);
     const float* ak = a + k * kConvMr;
     __m512 av = _mm512_set1_ps(ak[0]);
     c00 = _mm512_fmadd_ps(av, b0, c00);

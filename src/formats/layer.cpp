@@ -1,1 +1,0 @@
-// Formats layer: placeholder translation unit until the first reader lands.

@@ -63,17 +63,18 @@ class JsonChecker final : public json::json_sax_t {
   bool string(json::string_t&) override { return true; }
   bool binary(json::binary_t&) override { return true; }
   bool start_object(std::size_t) override {
-    objects_.push_back(Level{{}, {}, depth_ + 1});
+    objects_.emplace_back();
     return enter();
   }
   bool key(json::string_t& k) override {
     Level& level = objects_.back();
-    if (!level.keys.insert(k).second) {
+    const auto [it, inserted] = level.keys.insert(k);
+    if (!inserted) {
       error_ = "duplicate key '" + k + "'";
-      if (objects_.size() > 1) error_ += " in '" + objects_[objects_.size() - 2].last_key + "'";
+      if (objects_.size() > 1) error_ += " in '" + *objects_[objects_.size() - 2].last_key + "'";
       return false;
     }
-    level.last_key = k;
+    level.last_key = &*it;
     return true;
   }
   bool end_object() override {
@@ -94,10 +95,9 @@ class JsonChecker final : public json::json_sax_t {
   const std::string& error() const { return error_; }
 
  private:
-  struct Level {
+  struct Level {  // one open object
     std::set<std::string> keys;
-    std::string last_key;
-    int depth;
+    const std::string* last_key = nullptr;  // in `keys`; set before any nested object opens
   };
   bool enter() {
     if (++depth_ > kMaxJsonDepth) {

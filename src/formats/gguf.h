@@ -1,13 +1,15 @@
-// GGUF reader: a memory-mapped GGUF file (v2 or v3), checked as hostile input,
-// with typed metadata accessors and zero-copy tensor views.
+// GGUF reader and writer: a memory-mapped GGUF file (v2 or v3), checked as
+// hostile input, with typed metadata accessors and zero-copy tensor views;
+// and a writer of GGUF v3 files.
 //
 // Every size, count, string length and offset is checked against the file
 // before use; a bad file gives a Status naming the file, the field and the
-// problem, never a crash or an allocation larger than the file. A GgufFile is
-// immutable after open(): safe to read from many threads at once.
+// problem, never a crash or an allocation larger than the file allows. A
+// GgufFile is immutable after open(): safe to read from many threads at once.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,10 +26,20 @@ enum class GgufType : uint32_t {
   kUint8 = 0, kInt8 = 1, kUint16 = 2, kInt16 = 3, kUint32 = 4, kInt32 = 5,
   kFloat32 = 6, kBool = 7, kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
 };
-const char* gguf_type_name(GgufType t);
+const char* gguf_type_name(GgufType t);  // "uint32", "string", ...; "unknown" for other ids
+// Bytes of one value of a fixed-size type (numbers, bool); 0 for string and array.
+size_t gguf_type_size(GgufType t);
 
 // One metadata value. Scalars are widened into i/u/f; strings are views into
-// the mapped file; arrays hold their elements (arrays of arrays allowed).
+// the mapped file (or into the writer's storage).
+//
+// Arrays: `count` elements of `elem_type`. Arrays read from a file stay in
+// the file where they can, so a value never takes more memory than its bytes:
+// fixed-size elements (numbers, bools) are packed little-endian at `raw`;
+// for strings, `raw` points at the first element and offsets[j] is where
+// element j starts, relative to `raw`; arrays of arrays hold their elements
+// in `array`. Use size() and at() to read any kind. To build an array value
+// for GgufWriter, fill `array` (any element type) and leave `raw` null.
 struct GgufValue {
   GgufType type = GgufType::kUint8;
   GgufType elem_type = GgufType::kUint8;  // for kArray
@@ -35,7 +47,13 @@ struct GgufValue {
   uint64_t u = 0;                // unsigned integer types
   double f = 0;                  // float types
   std::string_view str;          // kString
-  std::vector<GgufValue> array;  // kArray
+  std::vector<GgufValue> array;  // kArray of arrays (or of any type, when built by hand)
+  const uint8_t* raw = nullptr;  // kArray of fixed-size elements or strings, as read from a file
+  uint64_t count = 0;            // kArray: number of elements when `raw` is set
+  std::vector<uint64_t> offsets; // kArray of strings read from a file: element starts
+
+  uint64_t size() const { return raw ? count : array.size(); }  // array elements
+  GgufValue at(uint64_t index) const;                           // index < size()
 };
 
 struct GgufTensorInfo {
@@ -44,6 +62,9 @@ struct GgufTensorInfo {
   uint64_t offset = 0;  // relative to the data section
   uint64_t nbytes = 0;
 };
+
+// Arrays may nest at most this deep (an array of arrays is depth 2).
+constexpr int kGgufMaxArrayDepth = 8;
 
 class GgufFile {
  public:
@@ -54,6 +75,7 @@ class GgufFile {
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   const std::string& path() const { return path_; }
+  uint64_t data_offset() const { return data_offset_; }  // file offset of the data section
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return kv_; }
@@ -66,27 +88,35 @@ class GgufFile {
   Result<double> get_float(std::string_view key) const;     // float or integer types
   Result<bool> get_bool(std::string_view key) const;
   Result<std::vector<std::string>> get_string_array(std::string_view key) const;
-  Result<std::vector<float>> get_float_array(std::string_view key) const;
-  Result<std::vector<int64_t>> get_int_array(std::string_view key) const;
+  Result<std::vector<float>> get_float_array(std::string_view key) const;   // float or integer elements
+  Result<std::vector<int64_t>> get_int_array(std::string_view key) const;   // integer elements that fit
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* find_tensor(std::string_view name) const;  // nullptr if absent
 
  private:
+  class Parser;
+
   MappedFile file_;
   std::string path_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
+  uint64_t data_offset_ = 0;
   std::vector<std::pair<std::string, GgufValue>> kv_;
+  std::unordered_map<std::string, size_t> kv_index_;
   std::vector<GgufTensorInfo> tensors_;
   std::unordered_map<std::string, size_t> tensor_index_;
 };
 
-// GGUF writer: builds a GGUF v3 file in memory-light streaming fashion.
-// Tensors are given outermost-first shapes and raw bytes in their dtype.
+// GGUF writer: collects metadata and tensors, then writes a GGUF v3 file with
+// every tensor's data aligned to the alignment, in the order added. Adding a
+// key that exists replaces its value in place. The writer copies everything
+// it is given (strings, arrays, tensor bytes).
 class GgufWriter {
  public:
-  void set_alignment(uint64_t a);  // also written as general.alignment if not 32
+  // A nonzero power of two that fits in uint32; written as general.alignment
+  // (uint32) unless it is the default 32.
+  void set_alignment(uint64_t a);
   void add_string(std::string key, std::string value);
   void add_uint32(std::string key, uint32_t value);
   void add_int32(std::string key, int32_t value);
@@ -98,8 +128,26 @@ class GgufWriter {
   void add_float_array(std::string key, const std::vector<float>& values);
   void add_int32_array(std::string key, const std::vector<int32_t>& values);
   // Copies `data` (row_bytes x rows of `dtype`); shape outermost first.
+  // InvalidArgument for a duplicate or empty name, a bad shape or a size
+  // that does not match.
   Status add_tensor(std::string name, DType dtype, std::vector<int64_t> shape, const void* data, size_t nbytes);
+  // Writes `path` (via a temporary file renamed into place).
   Status write(const std::string& path) const;
+
+ private:
+  struct PendingTensor {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;  // outermost first
+    std::vector<uint8_t> bytes;
+  };
+  // Deep-copies the strings and raw bytes `v` points to into storage_.
+  void own(GgufValue& v);
+
+  uint64_t alignment_ = 32;
+  std::vector<std::pair<std::string, GgufValue>> kv_;
+  std::deque<std::string> storage_;  // backing for string_views and raw arrays in kv_
+  std::vector<PendingTensor> tensors_;
 };
 
 }  // namespace aigc

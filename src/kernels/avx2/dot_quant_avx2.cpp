@@ -1,0 +1,40 @@
+// AVX2 dots of the quantized weight types against Q8_0 / Q8_1 / Q8_K
+// activations: the AVX2 integer primitives plus the shared kernel bodies.
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace aigc {
+namespace {
+
+// u8 x s8 -> int16 pair sums (maddubs), then pairs of those -> int32.
+inline __m256i dot_i32(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+inline __m256i scale_pair(int lo, int hi) {
+  return _mm256_set_m128i(_mm_set1_epi16(int16_t(hi)), _mm_set1_epi16(int16_t(lo)));
+}
+inline __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales);
+}
+
+}  // namespace
+}  // namespace aigc
+
+#include "kernels/vec_dot_isa.h"
+#include "kernels/vec_dot_simd_body.h"
+
+namespace aigc {
+
+float vec_dot_q4_0_avx2(int64_t n, const void* x, const void* y) { return dot_q4_0_body(n, x, y); }
+float vec_dot_q4_1_avx2(int64_t n, const void* x, const void* y) { return dot_q4_1_body(n, x, y); }
+float vec_dot_q5_0_avx2(int64_t n, const void* x, const void* y) { return dot_q5_0_body(n, x, y); }
+float vec_dot_q5_1_avx2(int64_t n, const void* x, const void* y) { return dot_q5_1_body(n, x, y); }
+float vec_dot_q8_0_avx2(int64_t n, const void* x, const void* y) { return dot_q8_0_body(n, x, y); }
+float vec_dot_q2_k_avx2(int64_t n, const void* x, const void* y) { return dot_q2_k_body(n, x, y); }
+float vec_dot_q3_k_avx2(int64_t n, const void* x, const void* y) { return dot_q3_k_body(n, x, y); }
+float vec_dot_q4_k_avx2(int64_t n, const void* x, const void* y) { return dot_q4_k_body(n, x, y); }
+float vec_dot_q5_k_avx2(int64_t n, const void* x, const void* y) { return dot_q5_k_body(n, x, y); }
+float vec_dot_q6_k_avx2(int64_t n, const void* x, const void* y) { return dot_q6_k_body(n, x, y); }
+
+}  // namespace aigc

@@ -1,0 +1,45 @@
+// The ISA-specific dot kernels and activation quantizers behind vec_dot.h
+// (defined in avx2/dot_*_avx2.cpp and avx512/dot_*_avx512.cpp). Only
+// vec_dot.cpp refers to them, and hands them out only for an ISA the caller
+// asked for; arguments as VecDotFn / FromFloatFn in core/dtype.h.
+#pragma once
+
+#include <cstdint>
+
+namespace aigc {
+
+float vec_dot_f32_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_f16_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_bf16_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q4_0_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q4_1_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q5_0_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q5_1_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q8_0_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q2_k_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q3_k_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q4_k_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q5_k_avx2(int64_t n, const void* x, const void* y);
+float vec_dot_q6_k_avx2(int64_t n, const void* x, const void* y);
+void quantize_row_q8_0_avx2(const float* x, void* y, int64_t n);
+void quantize_row_q8_1_avx2(const float* x, void* y, int64_t n);
+void quantize_row_q8_k_avx2(const float* x, void* y, int64_t n);
+
+float vec_dot_f32_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_f16_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_bf16_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q4_0_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q4_1_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q5_0_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q5_1_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q8_0_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q2_k_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q3_k_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q4_k_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q5_k_avx512(int64_t n, const void* x, const void* y);
+float vec_dot_q6_k_avx512(int64_t n, const void* x, const void* y);
+void quantize_row_q8_0_avx512(const float* x, void* y, int64_t n);
+void quantize_row_q8_1_avx512(const float* x, void* y, int64_t n);
+void quantize_row_q8_k_avx512(const float* x, void* y, int64_t n);
+
+}  // namespace aigc

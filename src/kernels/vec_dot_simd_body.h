@@ -1,0 +1,307 @@
+// The bodies of the quantized dot kernels, written once for the AVX2 and the
+// AVX-512 (VNNI) variants so that both have the same structure and the one
+// that runs in this project's tests vouches for the other.
+//
+// Included only by kernels/avx2/dot_quant_avx2.cpp and
+// kernels/avx512/dot_quant_avx512.cpp, after each defines, in namespace
+// aigc::{anonymous}, its integer primitives on 32 bytes:
+//   __m256i dot_i32(__m256i u, __m256i s)
+//       8 int32 lanes; lane k = sum of u[b] * s[b] over bytes b in 4k..4k+3
+//       (u unsigned, s signed bytes)
+//   __m256i scale_pair(int lo, int hi)
+//       the scale operand of dot_scaled_i32: lo for bytes 0..15, hi for 16..31
+//   __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales)
+//       8 int32 lanes whose total is sum_b u[b] * s[b] * scale(b)
+// Everything here has internal linkage, so no ISA-specific code leaks into a
+// symbol that other code shares (see STYLE: ODR and ISA files).
+//
+// Integer sums are exact: activations are in -127..127 (vec_dot.h), weight
+// quants at most 63 in magnitude, so no int16 pair sum saturates.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "core/quant_blocks.h"
+
+namespace aigc {
+namespace {
+
+inline float hsum_f32x8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// Signed x signed bytes, through the unsigned x signed primitive: |x| * (y with x's sign).
+inline __m256i dot_signed_i32(__m256i x, __m256i y) { return dot_i32(_mm256_abs_epi8(x), _mm256_sign_epi8(y, x)); }
+
+// The 32 nibbles of a 4-bit block: low nibbles are elements 0..15, high nibbles 16..31.
+inline __m256i nibbles32(const uint8_t* qs) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+}
+
+// 0xFF in byte j where bit j of the little-endian 32-bit word at p is set.
+inline __m256i bits_to_bytes(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(int(bits)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// ---- 32-element blocks: two accumulators over pairs of blocks.
+
+// acc += d_x * d_y * (integer dot of one block), for a block op returning (int32 sums, d_x * d_y).
+template <class BlockX, class BlockY, class BlockDot>
+float dot_blocks32(int64_t n, const void* vx, const void* vy, BlockDot block_dot) {
+  const BlockX* x = static_cast<const BlockX*>(vx);
+  const BlockY* y = static_cast<const BlockY*>(vy);
+  const int64_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    acc0 = block_dot(x[i], y[i], acc0);
+    acc1 = block_dot(x[i + 1], y[i + 1], acc1);
+  }
+  if (i < nb) acc0 = block_dot(x[i], y[i], acc0);
+  return hsum_f32x8(_mm256_add_ps(acc0, acc1));
+}
+
+inline __m256 fma_block(float d, __m256i sums, __m256 acc) {
+  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sums), acc);
+}
+
+inline float dot_q8_0_body(int64_t n, const void* x, const void* y) {
+  return dot_blocks32<BlockQ8_0, BlockQ8_0>(n, x, y, [](const BlockQ8_0& bx, const BlockQ8_0& by, __m256 acc) {
+    return fma_block(half_to_float(bx.d) * half_to_float(by.d), dot_signed_i32(load32(bx.qs), load32(by.qs)), acc);
+  });
+}
+
+inline float dot_q4_0_body(int64_t n, const void* x, const void* y) {
+  return dot_blocks32<BlockQ4_0, BlockQ8_0>(n, x, y, [](const BlockQ4_0& bx, const BlockQ8_0& by, __m256 acc) {
+    const __m256i q = _mm256_sub_epi8(nibbles32(bx.qs), _mm256_set1_epi8(8));
+    return fma_block(half_to_float(bx.d) * half_to_float(by.d), dot_signed_i32(q, load32(by.qs)), acc);
+  });
+}
+
+inline float dot_q5_0_body(int64_t n, const void* x, const void* y) {
+  return dot_blocks32<BlockQ5_0, BlockQ8_0>(n, x, y, [](const BlockQ5_0& bx, const BlockQ8_0& by, __m256 acc) {
+    // q - 16 as a signed byte: the nibble with 0xF0 set where the 5th bit is clear.
+    const __m256i hi = _mm256_andnot_si256(bits_to_bytes(bx.qh), _mm256_set1_epi8(int8_t(0xF0)));
+    const __m256i q = _mm256_or_si256(nibbles32(bx.qs), hi);
+    return fma_block(half_to_float(bx.d) * half_to_float(by.d), dot_signed_i32(q, load32(by.qs)), acc);
+  });
+}
+
+// Q4_1 / Q5_1: sum(d_x q + m) d_y y = d_x d_y sum(q y) + m * s_y, s_y = d_y sum(y) from the Q8_1 block.
+template <class BlockX, class Quants>
+float dot_x_1_body(int64_t n, const void* vx, const void* vy, Quants quants) {
+  const BlockX* x = static_cast<const BlockX*>(vx);
+  const BlockQ8_1* y = static_cast<const BlockQ8_1*>(vy);
+  const int64_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  float sum_m = 0.0f;
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    acc0 = fma_block(half_to_float(x[i].d) * half_to_float(y[i].d), dot_i32(quants(x[i]), load32(y[i].qs)), acc0);
+    acc1 = fma_block(half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d),
+                     dot_i32(quants(x[i + 1]), load32(y[i + 1].qs)), acc1);
+    sum_m += half_to_float(x[i].m) * half_to_float(y[i].s) + half_to_float(x[i + 1].m) * half_to_float(y[i + 1].s);
+  }
+  if (i < nb) {
+    acc0 = fma_block(half_to_float(x[i].d) * half_to_float(y[i].d), dot_i32(quants(x[i]), load32(y[i].qs)), acc0);
+    sum_m += half_to_float(x[i].m) * half_to_float(y[i].s);
+  }
+  return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + sum_m;
+}
+
+inline float dot_q4_1_body(int64_t n, const void* x, const void* y) {
+  return dot_x_1_body<BlockQ4_1>(n, x, y, [](const BlockQ4_1& b) { return nibbles32(b.qs); });
+}
+
+inline float dot_q5_1_body(int64_t n, const void* x, const void* y) {
+  return dot_x_1_body<BlockQ5_1>(n, x, y, [](const BlockQ5_1& b) {
+    return _mm256_or_si256(nibbles32(b.qs), _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10)));
+  });
+}
+
+// ---- 256-element super-blocks against Q8_K.
+
+// The 6-bit scales and mins of Q4_K / Q5_K (8 of each).
+inline void unpack_k4_scales(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = q[j] & 63;
+    mn[j] = q[j + 4] & 63;
+  }
+  for (int j = 4; j < 8; ++j) {
+    sc[j] = uint8_t((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
+    mn[j] = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 8 int32 lanes (one per 32-element sub-block).
+inline __m256i mins_times_bsums(const uint8_t* mn, const int16_t* bsums) {
+  const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
+  const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
+  return _mm256_madd_epi16(load32(bsums), m16);
+}
+
+// Q4_K and Q5_K: x = d * sc * q - dmin * m per 32-element sub-block; high_bits adds Q5_K's 5th bit.
+template <class BlockX, bool kFiveBit>
+float dot_q45_k_body(int64_t n, const void* vx, const void* vy) {
+  const BlockX* x = static_cast<const BlockX*>(vx);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(vy);
+  const int64_t nb = n / kQK_K;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    uint8_t sc[8], mn[8];
+    unpack_k4_scales(x[i].scales, sc, mn);
+    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half_to_float(x[i].dmin)),
+                            _mm256_cvtepi32_ps(mins_times_bsums(mn, y[i].bsums)), acc_m);
+    __m256i hv = _mm256_setzero_si256();
+    if constexpr (kFiveBit) hv = load32(x[i].qh);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i q = load32(x[i].qs + 32 * j);
+      __m256i lo = _mm256_and_si256(q, m4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+      if constexpr (kFiveBit) {
+        const __m256i one = _mm256_set1_epi8(1);
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hv, one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hv, 1), one), 4));
+        hv = _mm256_srli_epi16(hv, 2);
+      }
+      const int8_t* q8 = y[i].qs + 64 * j;
+      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(lo, load32(q8), scale_pair(sc[2 * j], sc[2 * j])));
+      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(hi, load32(q8 + 32), scale_pair(sc[2 * j + 1], sc[2 * j + 1])));
+    }
+    acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
+  }
+  return hsum_f32x8(acc) - hsum_f32x8(acc_m);
+}
+
+inline float dot_q4_k_body(int64_t n, const void* x, const void* y) {
+  return dot_q45_k_body<BlockQ4_K, false>(n, x, y);
+}
+inline float dot_q5_k_body(int64_t n, const void* x, const void* y) {
+  return dot_q45_k_body<BlockQ5_K, true>(n, x, y);
+}
+
+// Q6_K: x = d * sc[g] * (q - 32), q in 0..63, 16 scales per 16 elements (in element order).
+inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
+  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(vx);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(vy);
+  const int64_t nb = n / kQK_K;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const int8_t* sc = x[i].scales;
+    // 32 * sum_g sc[g] * bsums[g]: the "- 32" of every quant.
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(load32(y[i].bsums), sc16), 5);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = x[i].ql + 64 * h;
+      const __m256i qh = load32(x[i].qh + 32 * h);
+      const __m256i l0 = load32(ql), l1 = load32(ql + 32);
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4)),
+          _mm256_or_si256(_mm256_and_si256(l1, m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)),
+      };
+      for (int k = 0; k < 4; ++k) {
+        const int g = 8 * h + 2 * k;
+        sumi = _mm256_add_epi32(
+            sumi, dot_scaled_i32(q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(sc[g], sc[g + 1])));
+      }
+    }
+    acc = fma_block(y[i].d * half_to_float(x[i].d), _mm256_sub_epi32(sumi, bias), acc);
+  }
+  return hsum_f32x8(acc);
+}
+
+// Q3_K's 16 signed 6-bit scales (stored + 32), packed in 12 bytes.
+inline void unpack_q3_k_scales(const uint8_t* p, int8_t* sc) {
+  for (int j = 0; j < 16; ++j) {
+    const int lo = j < 8 ? p[j] & 0x0F : p[j - 8] >> 4;
+    const int hi = (p[8 + j % 4] >> (2 * (j / 4))) & 3;
+    sc[j] = int8_t((lo | (hi << 4)) - 32);
+  }
+}
+
+// Q3_K: x = d * sc[g] * (q2 - (hmask bit ? 0 : 4)), 16 scales per 16 elements (in element order).
+inline float dot_q3_k_body(int64_t n, const void* vx, const void* vy) {
+  const BlockQ3_K* x = static_cast<const BlockQ3_K*>(vx);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(vy);
+  const int64_t nb = n / kQK_K;
+  const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256();
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    int8_t sc[16];
+    unpack_q3_k_scales(x[i].scales, sc);
+    const __m256i hm = load32(x[i].hmask);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qv = load32(x[i].qs + 32 * h);
+      for (int j = 0; j < 4; ++j) {
+        const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(qv, _mm_cvtsi32_si128(2 * j)), m3);
+        const __m256i bit = _mm256_set1_epi8(int8_t(1 << (4 * h + j)));
+        const __m256i minus4 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), zero), four);
+        const __m256i q8 = load32(y[i].qs + 128 * h + 32 * j);
+        const int g = 8 * h + 2 * j;
+        const __m256i s = scale_pair(sc[g], sc[g + 1]);
+        sumi = _mm256_add_epi32(sumi, _mm256_sub_epi32(dot_scaled_i32(q2, q8, s), dot_scaled_i32(minus4, q8, s)));
+      }
+    }
+    acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
+  }
+  return hsum_f32x8(acc);
+}
+
+// Q2_K: x = d * (sc & 15) * q2 - dmin * (sc >> 4), q2 in 0..3, per 16 elements (in element order).
+inline float dot_q2_k_body(int64_t n, const void* vx, const void* vy) {
+  const BlockQ2_K* x = static_cast<const BlockQ2_K*>(vx);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(vy);
+  const int64_t nb = n / kQK_K;
+  const __m256i m3 = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* sc = x[i].scales;
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
+    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half_to_float(x[i].dmin)),
+                            _mm256_cvtepi32_ps(_mm256_madd_epi16(load32(y[i].bsums), mins16)), acc_m);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qv = load32(x[i].qs + 32 * h);
+      for (int j = 0; j < 4; ++j) {
+        const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(qv, _mm_cvtsi32_si128(2 * j)), m3);
+        const int g = 8 * h + 2 * j;
+        sumi = _mm256_add_epi32(sumi, dot_scaled_i32(q2, load32(y[i].qs + 128 * h + 32 * j),
+                                                     scale_pair(sc[g] & 0x0F, sc[g + 1] & 0x0F)));
+      }
+    }
+    acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
+  }
+  return hsum_f32x8(acc) - hsum_f32x8(acc_m);
+}
+
+}  // namespace
+}  // namespace aigc

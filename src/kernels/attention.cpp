@@ -76,9 +76,10 @@ void attention_dispatch(float* out, const float* q, const void* k, const void* v
 #pragma omp parallel
   {
     std::vector<float> scores(static_cast<size_t>(max_rows));
+    // Head-major order: a thread's consecutive rows share one head's keys and values in cache.
 #pragma omp for collapse(2) schedule(static)
-    for (int64_t t = 0; t < a.n_tokens; ++t) {
-      for (int64_t h = 0; h < a.n_head; ++h) {
+    for (int64_t h = 0; h < a.n_head; ++h) {
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
         const int64_t row = (t * a.n_head + h) * a.head_dim;
         const int64_t kv_col = (h / a.heads_per_kv) * a.head_dim;
         const void* kh = kv_offset(k, a.kv_type, kv_col);

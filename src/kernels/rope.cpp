@@ -49,7 +49,8 @@ void rope(float* x, const int32_t* pos, RopeMode mode, float freq_base, float fr
   const int64_t half = head_dim / 2;
 #pragma omp parallel
   {
-    std::vector<float> c(static_cast<size_t>(head_dim)), s(static_cast<size_t>(head_dim));  // per-token tables (rope_isa.h)
+    std::vector<float> c(static_cast<size_t>(head_dim)),
+        s(static_cast<size_t>(head_dim));  // per-token tables (rope_isa.h)
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < n_tokens; ++t) {
       for (int64_t i = 0; i < half; ++i) {

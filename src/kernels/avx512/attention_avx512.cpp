@@ -1,9 +1,16 @@
 // AVX-512 attention: one output row (query, head) over F32 or F16 keys/values.
+//
+// Scores are computed eight keys at a time (eight independent FMA chains,
+// reduced together by a transpose of horizontal adds); the weighted sum of
+// values keeps up to 128 output floats in registers while it walks the keys.
 #include "kernels/attention_isa.h"
 #include "kernels/avx512/ops_math_avx512.h"
 
 namespace aigc {
 namespace {
+
+constexpr int64_t kKeyBlockAvx512 = 8;   // keys per score block
+constexpr int64_t kOutVecsAvx512 = 8;    // output vectors kept in registers
 
 __m512 load_kv_avx512(const float* p, int64_t r) {
   return r == kLanesAvx512 ? _mm512_loadu_ps(p) : load_tail_avx512(p, r);
@@ -16,46 +23,103 @@ __m512 load_kv_avx512(const uint16_t* p, int64_t r) {
   return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(tail)));
 }
 
+// (sum(a0), sum(a1), ..., sum(a7)) as one 8-lane vector: each folded to
+// 8 lanes, then the AVX2 transpose of horizontal adds.
+__m256 hsum8_avx512(const __m512* a) {
+  __m256 h[8];
+  for (int b = 0; b < 8; ++b) h[b] = _mm256_add_ps(_mm512_extractf32x8_ps(a[b], 0), _mm512_extractf32x8_ps(a[b], 1));
+  const __m256 u = _mm256_hadd_ps(_mm256_hadd_ps(h[0], h[1]), _mm256_hadd_ps(h[2], h[3]));
+  const __m256 w = _mm256_hadd_ps(_mm256_hadd_ps(h[4], h[5]), _mm256_hadd_ps(h[6], h[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(u, w, 0x20), _mm256_permute2f128_ps(u, w, 0x31));
+}
+
+// scores[j] = scale * q . k_j for j < n_kv; returns their maximum.
 template <class T>
-void attention_row_avx512(float* out, const float* q, const T* k, const T* v, int64_t kv_stride, int64_t n_kv,
-                        int64_t d, float scale, float* scores) {
-  // scores[j] = scale * q . k_j, and their maximum
-  float max_s = -__builtin_inff();
-  for (int64_t j = 0; j < n_kv; ++j) {
-    const T* kj = k + j * kv_stride;
+float scores_avx512(float* scores, const float* q, const T* k, int64_t kv_stride, int64_t n_kv, int64_t d,
+                  float scale) {
+  __m256 vmax = _mm256_set1_ps(-__builtin_inff());
+  int64_t j = 0;
+  for (; j + kKeyBlockAvx512 <= n_kv; j += kKeyBlockAvx512) {
+    __m512 acc[kKeyBlockAvx512];
+    for (int64_t b = 0; b < kKeyBlockAvx512; ++b) acc[b] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < d; i += kLanesAvx512) {
+      const int64_t r = d - i < kLanesAvx512 ? d - i : kLanesAvx512;
+      const __m512 qv = load_tail_avx512(q + i, r);
+      for (int64_t b = 0; b < kKeyBlockAvx512; ++b) {
+        acc[b] = _mm512_fmadd_ps(qv, load_kv_avx512(k + (j + b) * kv_stride + i, r), acc[b]);
+      }
+    }
+    const __m256 s = _mm256_mul_ps(hsum8_avx512(acc), _mm256_set1_ps(scale));
+    _mm256_storeu_ps(scores + j, s);
+    vmax = _mm256_max_ps(vmax, s);
+  }
+  float max_s = hmax_avx512(_mm512_insertf32x8(_mm512_set1_ps(-__builtin_inff()), vmax, 0));
+  for (; j < n_kv; ++j) {
     __m512 acc = _mm512_setzero_ps();
     for (int64_t i = 0; i < d; i += kLanesAvx512) {
       const int64_t r = d - i < kLanesAvx512 ? d - i : kLanesAvx512;
-      acc = _mm512_fmadd_ps(load_tail_avx512(q + i, r), load_kv_avx512(kj + i, r), acc);
+      acc = _mm512_fmadd_ps(load_tail_avx512(q + i, r), load_kv_avx512(k + j * kv_stride + i, r), acc);
     }
     scores[j] = hsum_avx512(acc) * scale;
     max_s = scores[j] > max_s ? scores[j] : max_s;
   }
-  // scores[j] = exp(scores[j] - max), and their sum
+  return max_s;
+}
+
+// out[0, 16 NV) (clipped to d) = sum_j p[j] v_j[0, 16 NV), accumulated in registers.
+template <int NV, class T>
+void weighted_sum_avx512(float* out, const float* p, const T* v, int64_t kv_stride, int64_t n_kv, int64_t d) {
+  __m512 acc[NV];
+  for (int c = 0; c < NV; ++c) acc[c] = _mm512_setzero_ps();
+  const int64_t last_r = d - (NV - 1) * kLanesAvx512;  // lanes of the last vector, 1..16
+  for (int64_t j = 0; j < n_kv; ++j) {
+    const __m512 pj = _mm512_set1_ps(p[j]);
+    const T* vj = v + j * kv_stride;
+    for (int c = 0; c < NV - 1; ++c)
+      acc[c] = _mm512_fmadd_ps(pj, load_kv_avx512(vj + c * kLanesAvx512, kLanesAvx512), acc[c]);
+    acc[NV - 1] = _mm512_fmadd_ps(pj, load_kv_avx512(vj + (NV - 1) * kLanesAvx512, last_r), acc[NV - 1]);
+  }
+  for (int c = 0; c < NV - 1; ++c) _mm512_storeu_ps(out + c * kLanesAvx512, acc[c]);
+  store_tail_avx512(out + (NV - 1) * kLanesAvx512, last_r, acc[NV - 1]);
+}
+
+template <class T>
+void attention_row_avx512(float* out, const float* q, const T* k, const T* v, int64_t kv_stride, int64_t n_kv,
+                        int64_t d, float scale, float* scores) {
+  const float max_s = scores_avx512(scores, q, k, kv_stride, n_kv, d, scale);
+  // scores[j] = exp(scores[j] - max) / sum
   const __m512 vmax = _mm512_set1_ps(max_s);
   __m512 vsum = _mm512_setzero_ps();
   for (int64_t j = 0; j < n_kv; j += kLanesAvx512) {
     const int64_t r = n_kv - j < kLanesAvx512 ? n_kv - j : kLanesAvx512;
-    const __m512 e = _mm512_maskz_mov_ps(tail_mask_avx512(r), exp_avx512(_mm512_sub_ps(load_tail_avx512(scores + j, r), vmax)));
+    const __m512 e =
+        _mm512_maskz_mov_ps(tail_mask_avx512(r), exp_avx512(_mm512_sub_ps(load_tail_avx512(scores + j, r), vmax)));
     store_tail_avx512(scores + j, r, e);
     vsum = _mm512_add_ps(vsum, e);
   }
-  // out = sum_j scores[j] v_j / sum
-  for (int64_t i = 0; i < d; i += kLanesAvx512) {
-    store_tail_avx512(out + i, d - i < kLanesAvx512 ? d - i : kLanesAvx512, _mm512_setzero_ps());
-  }
-  for (int64_t j = 0; j < n_kv; ++j) {
-    const T* vj = v + j * kv_stride;
-    const __m512 p = _mm512_set1_ps(scores[j]);
-    for (int64_t i = 0; i < d; i += kLanesAvx512) {
-      const int64_t r = d - i < kLanesAvx512 ? d - i : kLanesAvx512;
-      store_tail_avx512(out + i, r, _mm512_fmadd_ps(p, load_kv_avx512(vj + i, r), load_tail_avx512(out + i, r)));
-    }
-  }
   const __m512 inv = _mm512_set1_ps(1.0f / hsum_avx512(vsum));
-  for (int64_t i = 0; i < d; i += kLanesAvx512) {
-    const int64_t r = d - i < kLanesAvx512 ? d - i : kLanesAvx512;
-    store_tail_avx512(out + i, r, _mm512_mul_ps(load_tail_avx512(out + i, r), inv));
+  for (int64_t j = 0; j < n_kv; j += kLanesAvx512) {
+    const int64_t r = n_kv - j < kLanesAvx512 ? n_kv - j : kLanesAvx512;
+    store_tail_avx512(scores + j, r, _mm512_mul_ps(load_tail_avx512(scores + j, r), inv));
+  }
+  // out = sum_j scores[j] v_j, up to kOutVecsAvx512 vectors of the row at a time
+  for (int64_t i = 0; i < d; i += kOutVecsAvx512 * kLanesAvx512) {
+    const int64_t rest = d - i;
+    const int64_t nv =
+        rest >= kOutVecsAvx512 * kLanesAvx512 ? kOutVecsAvx512 : (rest + kLanesAvx512 - 1) / kLanesAvx512;
+    switch (nv) {
+      case 1: weighted_sum_avx512<1>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 2: weighted_sum_avx512<2>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 3: weighted_sum_avx512<3>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 4: weighted_sum_avx512<4>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 5: weighted_sum_avx512<5>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 6: weighted_sum_avx512<6>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 7: weighted_sum_avx512<7>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      default:
+        weighted_sum_avx512<8>(out + i, scores, v + i, kv_stride, n_kv,
+                               rest < kOutVecsAvx512 * kLanesAvx512 ? rest : kOutVecsAvx512 * kLanesAvx512);
+        break;
+    }
   }
 }
 

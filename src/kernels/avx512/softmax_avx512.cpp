@@ -26,7 +26,8 @@ void softmax_row_avx512(float* out, const float* in, const float* mask, float sc
   __m512 vsum = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += kLanesAvx512) {
     const int64_t r = n - i < kLanesAvx512 ? n - i : kLanesAvx512;
-    const __m512 e = _mm512_maskz_mov_ps(tail_mask_avx512(r), exp_avx512(_mm512_sub_ps(load_tail_avx512(out + i, r), vm)));
+    const __m512 e =
+        _mm512_maskz_mov_ps(tail_mask_avx512(r), exp_avx512(_mm512_sub_ps(load_tail_avx512(out + i, r), vm)));
     store_tail_avx512(out + i, r, e);
     vsum = _mm512_add_ps(vsum, e);
   }

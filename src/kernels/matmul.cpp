@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/cpu_features.h"
 #include "kernels/gemm_f32.h"
+#include "kernels/vec_dot.h"
 
 namespace aigc {
 
@@ -31,9 +33,9 @@ MatmulShape check_shapes(const Tensor& y, const Tensor& w, const Tensor& x) {
           row_stride(y) / int64_t(sizeof(float)), w.stride[0]};
 }
 
-VecDotFn vec_dot_for(DType w_type) { return dtype_traits(w_type)->vec_dot_ref; }
+VecDotFn vec_dot_for(DType w_type) { return vec_dot_kernel(w_type, active_isa()); }
 
-FromFloatFn quantize_activation_for(DType act_type) { return dtype_traits(act_type)->from_float; }
+FromFloatFn quantize_activation_for(DType act_type) { return quantize_activation_kernel(act_type, active_isa()); }
 
 // The caller's buffer for x quantized to vec_dot_type.
 thread_local std::vector<uint8_t> t_act;

@@ -17,7 +17,8 @@ namespace {
 
 constexpr int64_t kKc = 256;            // reduction depth of one packed block
 constexpr int64_t kPixelTile = 256;     // output pixels per work piece (a multiple of every nr)
-constexpr int64_t kPiecesPerThread = 4;  // split output channels until each thread has this many pieces
+constexpr int64_t kPiecesPerThread = 4;  // pieces per thread wanted for load balance
+constexpr int64_t kSharedIm2colBytes = int64_t(64) << 20;  // largest whole-sample im2col buffer
 
 float weight_at(const void* weight, DType type, int64_t i) {
   return type == DType::F16 ? fp16_to_fp32(static_cast<const uint16_t*>(weight)[i])
@@ -82,33 +83,39 @@ void im2col_row(float* dst, const float* plane, const Conv2dShape& s, int64_t ky
   std::fill(dst + np, dst + ldb, 0.0f);
 }
 
-// One work piece: sample b, pixels [p0, p0 + np), output channels [m0, m1).
+// One work piece of sample b: pixels [p0, p0 + np), output channels [m0, m1).
+// Its im2col columns come from `shared` (the whole sample's, [K][shared_ldb])
+// or, when that is null, are packed here one reduction block at a time.
 // Every output element is initialised with its bias, then accumulates the
-// reduction blocks in order: the same arithmetic whatever the piece split.
+// reduction blocks in order: the same arithmetic whatever the piece split or
+// the im2col mode.
 void conv_piece(float* out, const float* in, const Conv2dPackedWeights& weight, const float* bias,
                 const Conv2dShape& s, int64_t b, int64_t p0, int64_t np, int64_t m0, int64_t m1, int64_t nr,
-                TileFn tile, ConvScratch& sc) {
+                TileFn tile, const float* shared, int64_t shared_ldb, ConvScratch& sc) {
   const int64_t P = s.out_h() * s.out_w();
   const int64_t K = s.c_in * s.kh * s.kw;
   const int64_t n_panels = (np + nr - 1) / nr;
-  const int64_t ldb = n_panels * nr;
   float* out_b = out + b * s.c_out * P;
   const float* in_b = in + b * s.c_in * s.h * s.w;
   for (int64_t m = m0; m < m1; ++m) std::fill_n(out_b + m * P + p0, np, bias ? bias[m] : 0.0f);
 
   for (int64_t k0 = 0; k0 < K; k0 += kKc) {
     const int64_t kc = std::min(kKc, K - k0);
-    for (int64_t kk = 0; kk < kc; ++kk) {
-      const int64_t k = k0 + kk;
-      const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
-      im2col_row(sc.b_pack.data() + kk * ldb, in_b + ci * s.h * s.w, s, ky, kx, p0, np, ldb);
+    const float* block = shared ? shared + k0 * shared_ldb + p0 : sc.b_pack.data();  // [kc][ldb]
+    const int64_t ldb = shared ? shared_ldb : n_panels * nr;
+    if (!shared) {
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const int64_t k = k0 + kk;
+        const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+        im2col_row(sc.b_pack.data() + kk * ldb, in_b + ci * s.h * s.w, s, ky, kx, p0, np, ldb);
+      }
     }
     for (int64_t m = m0; m < m1; m += kConvMr) {
       const int64_t mr = std::min(kConvMr, m1 - m);
       const float* a = weight.data.data() + (m / kConvMr * K + k0) * kConvMr;
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t cols = std::min(nr, np - panel * nr);
-        const float* bp = sc.b_pack.data() + panel * nr;
+        const float* bp = block + panel * nr;
         float* c = out_b + m * P + p0 + panel * nr;
         if (mr == kConvMr && cols == nr) {
           tile(kc, a, bp, ldb, c, P);
@@ -187,29 +194,41 @@ void conv2d_packed(float* out, const float* in, const Conv2dPackedWeights& weigh
                       : isa == Isa::kAvx2 ? conv_gemm_tile_avx2
                                           : conv_gemm_tile_scalar;
   const int64_t P = s.out_h() * s.out_w();
+  const int64_t K = s.c_in * s.kh * s.kw;
   const int64_t n_ptiles = (P + kPixelTile - 1) / kPixelTile;
-  // Channel chunks (multiples of kConvMr) only when pixel tiles alone are too few to share out;
-  // each chunk repeats the im2col packing. The split changes no result bits (conv_piece).
-  const int64_t n_mblocks = (s.c_out + kConvMr - 1) / kConvMr;
   const int64_t min_pieces = kPiecesPerThread * num_threads();
-  const int64_t want_chunks = std::clamp((min_pieces + s.n * n_ptiles - 1) / (s.n * n_ptiles), int64_t(1), n_mblocks);
+  // Few pixel tiles (deep, small maps): im2col the whole sample once, shared by
+  // pieces that also split the output channels. Otherwise each piece is a
+  // pixel tile over all channels and packs its own columns.
+  const int64_t shared_ldb = (P + nr - 1) / nr * nr;
+  const bool shared = n_ptiles < min_pieces && K * shared_ldb * int64_t(sizeof(float)) <= kSharedIm2colBytes;
+  const int64_t n_mblocks = (s.c_out + kConvMr - 1) / kConvMr;
+  const int64_t want_chunks = shared ? std::clamp((min_pieces + n_ptiles - 1) / n_ptiles, int64_t(1), n_mblocks) : 1;
   const int64_t chunk = (n_mblocks + want_chunks - 1) / want_chunks * kConvMr;
   const int64_t n_mchunks = (s.c_out + chunk - 1) / chunk;
-  const int64_t n_pieces = s.n * n_ptiles * n_mchunks;
+  const int64_t n_pieces = n_ptiles * n_mchunks;
+  std::vector<float> cols(shared ? static_cast<size_t>(K * shared_ldb) : 0);  // [K][shared_ldb]
+  for (int64_t b = 0; b < s.n; ++b) {
 #pragma omp parallel
-  {
-    ConvScratch sc;
-    sc.b_pack.resize(static_cast<size_t>(kKc * kPixelTile));
-    sc.c_tile.resize(static_cast<size_t>(kConvMr * nr));
+    {
+      if (shared) {
+        const float* in_b = in + b * s.c_in * s.h * s.w;
+#pragma omp for schedule(static)
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+          im2col_row(cols.data() + k * shared_ldb, in_b + ci * s.h * s.w, s, ky, kx, 0, P, shared_ldb);
+        }
+      }
+      ConvScratch sc;
+      sc.b_pack.resize(shared ? 0 : static_cast<size_t>(kKc * kPixelTile));
+      sc.c_tile.resize(static_cast<size_t>(kConvMr * nr));
 #pragma omp for schedule(dynamic)
-    for (int64_t piece = 0; piece < n_pieces; ++piece) {
-      const int64_t b = piece / (n_ptiles * n_mchunks);
-      const int64_t pt = (piece / n_mchunks) % n_ptiles;
-      const int64_t mc = piece % n_mchunks;
-      const int64_t p0 = pt * kPixelTile;
-      const int64_t m0 = mc * chunk;
-      conv_piece(out, in, weight, bias, s, b, p0, std::min(kPixelTile, P - p0), m0,
-                 std::min(s.c_out, m0 + chunk), nr, tile, sc);
+      for (int64_t piece = 0; piece < n_pieces; ++piece) {
+        const int64_t p0 = piece / n_mchunks * kPixelTile;
+        const int64_t m0 = piece % n_mchunks * chunk;
+        conv_piece(out, in, weight, bias, s, b, p0, std::min(kPixelTile, P - p0), m0, std::min(s.c_out, m0 + chunk),
+                   nr, tile, shared ? cols.data() : nullptr, shared_ldb, sc);
+      }
     }
   }
 }

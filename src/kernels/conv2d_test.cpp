@@ -60,6 +60,30 @@ TEST_P(Conv2dTest, LargeChannelsAndTilesMatchReference) {
   EXPECT_LE(rel_error(got, want), kTol);
 }
 
+TEST_P(Conv2dTest, BothIm2colModesMatchReferenceAndEachOther) {
+  // One thread: enough pixel tiles for per-tile im2col; eight threads: too
+  // few, so the whole sample's im2col is shared. Same bits either way.
+  for (int64_t stride : {1, 2}) {
+    Conv2dShape s;
+    s.n = 2, s.c_in = 5, s.h = 67, s.w = 71, s.c_out = 14, s.kh = 3, s.kw = 3, s.stride = stride, s.pad = 1;
+    const auto in = random_floats(s.n * s.c_in * s.h * s.w, 10);
+    const auto w = random_floats(s.c_out * s.c_in * 9, 11);
+    const auto bias = random_floats(s.c_out, 12);
+    std::vector<float> want(out_numel(s)), tiled(out_numel(s)), shared(out_numel(s));
+    conv2d_ref(want.data(), in.data(), w.data(), DType::F32, bias.data(), s);
+    {
+      ThreadCount t(1);
+      conv2d(tiled.data(), in.data(), w.data(), DType::F32, bias.data(), s);
+    }
+    {
+      ThreadCount t(8);
+      conv2d(shared.data(), in.data(), w.data(), DType::F32, bias.data(), s);
+    }
+    EXPECT_LE(rel_error(tiled, want), kTol) << "stride=" << stride;
+    EXPECT_TRUE(same_bits(tiled, shared)) << "stride=" << stride;
+  }
+}
+
 TEST_P(Conv2dTest, F16WeightsMatchReference) {
   Conv2dShape s;
   s.n = 1, s.c_in = 5, s.h = 7, s.w = 9, s.c_out = 8, s.kh = 3, s.kw = 3, s.stride = 2, s.pad = 1;

@@ -7,6 +7,7 @@
 
 #include "core/fp16.h"
 #include "core/quant_blocks.h"
+#include "core/quants_ref.h"
 
 namespace aigc {
 
@@ -60,18 +61,18 @@ constexpr DTypeTraits kTable[] = {
     {DType::F32, "F32", 1, 4, false, f32_to_float, f32_from_float, DType::F32, f32_dot},
     {DType::F16, "F16", 1, 2, false, f16_to_float, f16_from_float, DType::F32, f16_dot},
     {DType::BF16, "BF16", 1, 2, false, bf16_to_float, bf16_from_float, DType::F32, bf16_dot},
-    {DType::Q4_0, "Q4_0", kQK, sizeof(BlockQ4_0), true, nullptr, nullptr, DType::Q8_0, nullptr},
-    {DType::Q4_1, "Q4_1", kQK, sizeof(BlockQ4_1), true, nullptr, nullptr, DType::Q8_1, nullptr},
-    {DType::Q5_0, "Q5_0", kQK, sizeof(BlockQ5_0), true, nullptr, nullptr, DType::Q8_0, nullptr},
-    {DType::Q5_1, "Q5_1", kQK, sizeof(BlockQ5_1), true, nullptr, nullptr, DType::Q8_1, nullptr},
-    {DType::Q8_0, "Q8_0", kQK, sizeof(BlockQ8_0), true, nullptr, nullptr, DType::Q8_0, nullptr},
-    {DType::Q8_1, "Q8_1", kQK, sizeof(BlockQ8_1), true, nullptr, nullptr, DType::Q8_1, nullptr},
-    {DType::Q2_K, "Q2_K", kQK_K, sizeof(BlockQ2_K), true, nullptr, nullptr, DType::Q8_K, nullptr},
-    {DType::Q3_K, "Q3_K", kQK_K, sizeof(BlockQ3_K), true, nullptr, nullptr, DType::Q8_K, nullptr},
-    {DType::Q4_K, "Q4_K", kQK_K, sizeof(BlockQ4_K), true, nullptr, nullptr, DType::Q8_K, nullptr},
-    {DType::Q5_K, "Q5_K", kQK_K, sizeof(BlockQ5_K), true, nullptr, nullptr, DType::Q8_K, nullptr},
-    {DType::Q6_K, "Q6_K", kQK_K, sizeof(BlockQ6_K), true, nullptr, nullptr, DType::Q8_K, nullptr},
-    {DType::Q8_K, "Q8_K", kQK_K, sizeof(BlockQ8_K), true, nullptr, nullptr, DType::Q8_K, nullptr},
+    {DType::Q4_0, "Q4_0", kQK, sizeof(BlockQ4_0), true, dequantize_row_q4_0, quantize_row_q4_0_ref, DType::Q8_0, vec_dot_q4_0_q8_0_ref},
+    {DType::Q4_1, "Q4_1", kQK, sizeof(BlockQ4_1), true, dequantize_row_q4_1, quantize_row_q4_1_ref, DType::Q8_1, vec_dot_q4_1_q8_1_ref},
+    {DType::Q5_0, "Q5_0", kQK, sizeof(BlockQ5_0), true, dequantize_row_q5_0, quantize_row_q5_0_ref, DType::Q8_0, vec_dot_q5_0_q8_0_ref},
+    {DType::Q5_1, "Q5_1", kQK, sizeof(BlockQ5_1), true, dequantize_row_q5_1, quantize_row_q5_1_ref, DType::Q8_1, vec_dot_q5_1_q8_1_ref},
+    {DType::Q8_0, "Q8_0", kQK, sizeof(BlockQ8_0), true, dequantize_row_q8_0, quantize_row_q8_0_ref, DType::Q8_0, vec_dot_q8_0_q8_0_ref},
+    {DType::Q8_1, "Q8_1", kQK, sizeof(BlockQ8_1), true, dequantize_row_q8_1, quantize_row_q8_1_ref, DType::Q8_1, nullptr},
+    {DType::Q2_K, "Q2_K", kQK_K, sizeof(BlockQ2_K), true, dequantize_row_q2_k, quantize_row_q2_k_ref, DType::Q8_K, vec_dot_q2_k_q8_k_ref},
+    {DType::Q3_K, "Q3_K", kQK_K, sizeof(BlockQ3_K), true, dequantize_row_q3_k, quantize_row_q3_k_ref, DType::Q8_K, vec_dot_q3_k_q8_k_ref},
+    {DType::Q4_K, "Q4_K", kQK_K, sizeof(BlockQ4_K), true, dequantize_row_q4_k, quantize_row_q4_k_ref, DType::Q8_K, vec_dot_q4_k_q8_k_ref},
+    {DType::Q5_K, "Q5_K", kQK_K, sizeof(BlockQ5_K), true, dequantize_row_q5_k, quantize_row_q5_k_ref, DType::Q8_K, vec_dot_q5_k_q8_k_ref},
+    {DType::Q6_K, "Q6_K", kQK_K, sizeof(BlockQ6_K), true, dequantize_row_q6_k, quantize_row_q6_k_ref, DType::Q8_K, vec_dot_q6_k_q8_k_ref},
+    {DType::Q8_K, "Q8_K", kQK_K, sizeof(BlockQ8_K), true, dequantize_row_q8_k, quantize_row_q8_k_ref, DType::Q8_K, nullptr},
     {DType::I8, "I8", 1, 1, false, nullptr, nullptr, DType::I8, nullptr},
     {DType::I16, "I16", 1, 2, false, nullptr, nullptr, DType::I16, nullptr},
     {DType::I32, "I32", 1, 4, false, nullptr, nullptr, DType::I32, nullptr},

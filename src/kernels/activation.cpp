@@ -1,4 +1,4 @@
-// SiLU, GELU, SwiGLU: scalar references and dispatch.
+// SiLU, GELU, SwiGLU, GEGLU: scalar references and dispatch.
 #include "kernels/activation.h"
 
 #include <cmath>
@@ -31,6 +31,10 @@ void gelu_erf_ref(float* out, const float* in, int64_t n) {
 
 void swiglu_ref(float* out, const float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
+}
+
+void geglu_ref(float* out, const float* a, const float* gate, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] * (0.5f * gate[i] * (1.0f + std::erf(gate[i] * kInvSqrt2)));
 }
 
 void silu(float* out, const float* in, int64_t n) {
@@ -73,6 +77,17 @@ void swiglu(float* out, const float* a, const float* b, int64_t n) {
       case Isa::kAvx512: swiglu_avx512(out + begin, a + begin, b + begin, end - begin); break;
       case Isa::kAvx2: swiglu_avx2(out + begin, a + begin, b + begin, end - begin); break;
       case Isa::kScalar: swiglu_ref(out + begin, a + begin, b + begin, end - begin); break;
+    }
+  });
+}
+
+void geglu(float* out, const float* a, const float* gate, int64_t n) {
+  const Isa isa = active_isa();
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    switch (isa) {
+      case Isa::kAvx512: geglu_avx512(out + begin, a + begin, gate + begin, end - begin); break;
+      case Isa::kAvx2: geglu_avx2(out + begin, a + begin, gate + begin, end - begin); break;
+      case Isa::kScalar: geglu_ref(out + begin, a + begin, gate + begin, end - begin); break;
     }
   });
 }

@@ -1,5 +1,5 @@
 // Activations: SiLU, GELU (tanh approximation and exact erf form) and the
-// SwiGLU helper silu(a) * b.
+// gated helpers SwiGLU, silu(a) * b, and GEGLU, a * gelu(gate).
 //
 // Legend: n = number of elements.
 //
@@ -27,5 +27,9 @@ void gelu_erf(float* out, const float* in, int64_t n);
 // out = silu(a) * b  (LLaMA FFN: w2(silu(w1 x) * w3 x))
 void swiglu_ref(float* out, const float* a, const float* b, int64_t n);
 void swiglu(float* out, const float* a, const float* b, int64_t n);
+
+// out = a * gelu_erf(gate)  (Stable Diffusion's GEGLU: x, gate = proj(h).chunk(2); x * gelu(gate))
+void geglu_ref(float* out, const float* a, const float* gate, int64_t n);
+void geglu(float* out, const float* a, const float* gate, int64_t n);
 
 }  // namespace aigc

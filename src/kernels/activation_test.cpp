@@ -62,6 +62,18 @@ TEST_P(ActivationTest, SwigluMatchesReference) {
   }
 }
 
+TEST_P(ActivationTest, GegluMatchesReference) {
+  for (int64_t n : kAwkwardSizes) {
+    const auto a = random_floats(n, uint32_t(n) + 2);
+    const auto gate = random_floats(n, uint32_t(n) + 3, -8.0f, 8.0f);
+    std::vector<float> want(n), got(n);
+    geglu_ref(want.data(), a.data(), gate.data(), n);
+    geglu(got.data(), a.data(), gate.data(), n);
+    EXPECT_TRUE(all_finite(got)) << "n=" << n;
+    EXPECT_LE(rel_error(got, want), kTol) << "n=" << n;
+  }
+}
+
 AIGC_INSTANTIATE_ISA_TEST(ActivationTest);
 
 TEST(ActivationThreads, OneAndTwoThreadsBitIdentical) {

@@ -1,4 +1,4 @@
-// AVX2 SiLU, GELU (tanh and erf forms) and SwiGLU.
+// AVX2 SiLU, GELU (tanh and erf forms), SwiGLU and GEGLU.
 #include "kernels/activation_isa.h"
 #include "kernels/avx2/ops_math_avx2.h"
 
@@ -53,6 +53,13 @@ void swiglu_avx2(float* out, const float* a, const float* b, int64_t n) {
   for (int64_t i = 0; i < n; i += kLanesAvx2) {
     const int64_t r = n - i < kLanesAvx2 ? n - i : kLanesAvx2;
     store_tail_avx2(out + i, r, _mm256_mul_ps(silu_v_avx2(load_tail_avx2(a + i, r)), load_tail_avx2(b + i, r)));
+  }
+}
+
+void geglu_avx2(float* out, const float* a, const float* gate, int64_t n) {
+  for (int64_t i = 0; i < n; i += kLanesAvx2) {
+    const int64_t r = n - i < kLanesAvx2 ? n - i : kLanesAvx2;
+    store_tail_avx2(out + i, r, _mm256_mul_ps(load_tail_avx2(a + i, r), gelu_erf_v_avx2(load_tail_avx2(gate + i, r))));
   }
 }
 

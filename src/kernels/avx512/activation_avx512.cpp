@@ -59,7 +59,8 @@ void swiglu_avx512(float* out, const float* a, const float* b, int64_t n) {
 void geglu_avx512(float* out, const float* a, const float* gate, int64_t n) {
   for (int64_t i = 0; i < n; i += kLanesAvx512) {
     const int64_t r = n - i < kLanesAvx512 ? n - i : kLanesAvx512;
-    store_tail_avx512(out + i, r, _mm512_mul_ps(load_tail_avx512(a + i, r), gelu_erf_v_avx512(load_tail_avx512(gate + i, r))));
+    store_tail_avx512(out + i, r,
+                      _mm512_mul_ps(load_tail_avx512(a + i, r), gelu_erf_v_avx512(load_tail_avx512(gate + i, r))));
   }
 }
 

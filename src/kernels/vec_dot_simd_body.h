@@ -4,14 +4,13 @@
 //
 // Included only by kernels/avx2/dot_quant_avx2.cpp and
 // kernels/avx512/dot_quant_avx512.cpp, after each defines, in namespace
-// aigc::{anonymous}, its integer primitives on 32 bytes:
+// aigc::{anonymous}, its integer primitives on 32 bytes (u unsigned, s signed):
 //   __m256i dot_i32(__m256i u, __m256i s)
 //       8 int32 lanes; lane k = sum of u[b] * s[b] over bytes b in 4k..4k+3
-//       (u unsigned, s signed bytes)
-//   __m256i scale_pair(int lo, int hi)
-//       the scale operand of dot_scaled_i32: lo for bytes 0..15, hi for 16..31
-//   __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales)
-//       8 int32 lanes whose total is sum_b u[b] * s[b] * scale(b)
+//   __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off)
+//       the same for (u[b] - off[b]) * s[b], with u, off in 0..31
+// The scaled sums of the K types (int16 products times int16 scales) are the
+// same instructions on both ISAs and live here.
 // Everything here has internal linkage, so no ISA-specific code leaks into a
 // symbol that other code shares (see STYLE: ODR and ISA files).
 //
@@ -43,11 +42,23 @@ inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<con
 // Signed x signed bytes, through the unsigned x signed primitive: |x| * (y with x's sign).
 inline __m256i dot_signed_i32(__m256i x, __m256i y) { return dot_i32(_mm256_abs_epi8(x), _mm256_sign_epi8(y, x)); }
 
-// The 32 nibbles of a 4-bit block: low nibbles are elements 0..15, high nibbles 16..31.
+// The 32 nibbles of a 4-bit block: low nibbles are elements 0..15, high nibbles 16..31
+// (the 16 bytes in both halves, the upper half shifted right by 4).
 inline __m256i nibbles32(const uint8_t* qs) {
-  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+  const __m256i b = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi64(b, _mm256_set_epi64x(4, 4, 0, 0)), _mm256_set1_epi8(0x0F));
+}
+
+// sum over bytes of u * s * scale, as 8 int32 lanes; scales as 16 int16 lanes
+// (lane k applies to bytes 2k and 2k+1). |u * s| pair sums stay within int16.
+inline __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales);
+}
+
+// int16 scales for 32 bytes: sc8[g] for bytes 0..15, sc8[g + 1] for bytes 16..31.
+inline __m256i scale_pair(__m128i sc8, int g) {
+  const int64_t lo = int64_t(0x0101010101010101) * g, hi = int64_t(0x0101010101010101) * (g + 1);
+  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, _mm_set_epi64x(hi, lo)));
 }
 
 // 0xFF in byte j where bit j of the little-endian 32-bit word at p is set.
@@ -91,17 +102,16 @@ inline float dot_q8_0_body(int64_t n, const void* x, const void* y) {
 
 inline float dot_q4_0_body(int64_t n, const void* x, const void* y) {
   return dot_blocks32<BlockQ4_0, BlockQ8_0>(n, x, y, [](const BlockQ4_0& bx, const BlockQ8_0& by, __m256 acc) {
-    const __m256i q = _mm256_sub_epi8(nibbles32(bx.qs), _mm256_set1_epi8(8));
-    return fma_block(half_to_float(bx.d) * half_to_float(by.d), dot_signed_i32(q, load32(by.qs)), acc);
+    const __m256i sums = dot_offset_i32(nibbles32(bx.qs), load32(by.qs), _mm256_set1_epi8(8));
+    return fma_block(half_to_float(bx.d) * half_to_float(by.d), sums, acc);
   });
 }
 
 inline float dot_q5_0_body(int64_t n, const void* x, const void* y) {
   return dot_blocks32<BlockQ5_0, BlockQ8_0>(n, x, y, [](const BlockQ5_0& bx, const BlockQ8_0& by, __m256 acc) {
-    // q - 16 as a signed byte: the nibble with 0xF0 set where the 5th bit is clear.
-    const __m256i hi = _mm256_andnot_si256(bits_to_bytes(bx.qh), _mm256_set1_epi8(int8_t(0xF0)));
-    const __m256i q = _mm256_or_si256(nibbles32(bx.qs), hi);
-    return fma_block(half_to_float(bx.d) * half_to_float(by.d), dot_signed_i32(q, load32(by.qs)), acc);
+    const __m256i q = _mm256_or_si256(nibbles32(bx.qs), _mm256_and_si256(bits_to_bytes(bx.qh), _mm256_set1_epi8(0x10)));
+    const __m256i sums = dot_offset_i32(q, load32(by.qs), _mm256_set1_epi8(16));
+    return fma_block(half_to_float(bx.d) * half_to_float(by.d), sums, acc);
   });
 }
 
@@ -139,21 +149,21 @@ inline float dot_q5_1_body(int64_t n, const void* x, const void* y) {
 
 // ---- 256-element super-blocks against Q8_K.
 
-// The 6-bit scales and mins of Q4_K / Q5_K (8 of each).
-inline void unpack_k4_scales(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = q[j] & 63;
-    mn[j] = q[j + 4] & 63;
-  }
-  for (int j = 4; j < 8; ++j) {
-    sc[j] = uint8_t((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-    mn[j] = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
+// The 6-bit scales and mins of Q4_K / Q5_K: 8 scale bytes and 8 min bytes.
+inline void unpack_k4_scales(const uint8_t* q, uint64_t* sc, uint64_t* mn) {
+  uint32_t a, b, c;
+  std::memcpy(&a, q, 4);
+  std::memcpy(&b, q + 4, 4);
+  std::memcpy(&c, q + 8, 4);
+  const uint32_t sc_hi = (c & 0x0F0F0F0F) | (((a >> 6) & 0x03030303) << 4);
+  const uint32_t mn_hi = ((c >> 4) & 0x0F0F0F0F) | (((b >> 6) & 0x03030303) << 4);
+  *sc = uint64_t(a & 0x3F3F3F3F) | uint64_t(sc_hi) << 32;
+  *mn = uint64_t(b & 0x3F3F3F3F) | uint64_t(mn_hi) << 32;
 }
 
 // sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 8 int32 lanes (one per 32-element sub-block).
-inline __m256i mins_times_bsums(const uint8_t* mn, const int16_t* bsums) {
-  const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn));
+inline __m256i mins_times_bsums(uint64_t mn, const int16_t* bsums) {
+  const __m128i m8 = _mm_cvtsi64_si128(int64_t(mn));
   const __m256i m16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
   return _mm256_madd_epi16(load32(bsums), m16);
 }
@@ -167,8 +177,10 @@ float dot_q45_k_body(int64_t n, const void* vx, const void* vy) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    uint8_t sc[8], mn[8];
-    unpack_k4_scales(x[i].scales, sc, mn);
+    uint64_t sc, mn;
+    unpack_k4_scales(x[i].scales, &sc, &mn);
+    // Each scale as int16 in both 128-bit halves; sub-block k broadcasts int16 lane k.
+    const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc))));
     acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half_to_float(x[i].dmin)),
                             _mm256_cvtepi32_ps(mins_times_bsums(mn, y[i].bsums)), acc_m);
     __m256i hv = _mm256_setzero_si256();
@@ -185,8 +197,10 @@ float dot_q45_k_body(int64_t n, const void* vx, const void* vy) {
         hv = _mm256_srli_epi16(hv, 2);
       }
       const int8_t* q8 = y[i].qs + 64 * j;
-      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(lo, load32(q8), scale_pair(sc[2 * j], sc[2 * j])));
-      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(hi, load32(q8 + 32), scale_pair(sc[2 * j + 1], sc[2 * j + 1])));
+      const __m256i s_lo = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(int16_t(0x0100 + 0x0404 * j)));
+      const __m256i s_hi = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(int16_t(0x0302 + 0x0404 * j)));
+      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(lo, load32(q8), s_lo));
+      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(hi, load32(q8 + 32), s_hi));
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
   }
@@ -208,9 +222,9 @@ inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
   const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    const int8_t* sc = x[i].scales;
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     // 32 * sum_g sc[g] * bsums[g]: the "- 32" of every quant.
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
     const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(load32(y[i].bsums), sc16), 5);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
@@ -227,9 +241,8 @@ inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)),
       };
       for (int k = 0; k < 4; ++k) {
-        const int g = 8 * h + 2 * k;
         sumi = _mm256_add_epi32(
-            sumi, dot_scaled_i32(q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(sc[g], sc[g + 1])));
+            sumi, dot_scaled_i32(q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(sc8, 8 * h + 2 * k)));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), _mm256_sub_epi32(sumi, bias), acc);
@@ -256,6 +269,7 @@ inline float dot_q3_k_body(int64_t n, const void* vx, const void* vy) {
   for (int64_t i = 0; i < nb; ++i) {
     int8_t sc[16];
     unpack_q3_k_scales(x[i].scales, sc);
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
     const __m256i hm = load32(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
@@ -265,8 +279,7 @@ inline float dot_q3_k_body(int64_t n, const void* vx, const void* vy) {
         const __m256i bit = _mm256_set1_epi8(int8_t(1 << (4 * h + j)));
         const __m256i minus4 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), zero), four);
         const __m256i q8 = load32(y[i].qs + 128 * h + 32 * j);
-        const int g = 8 * h + 2 * j;
-        const __m256i s = scale_pair(sc[g], sc[g + 1]);
+        const __m256i s = scale_pair(sc8, 8 * h + 2 * j);
         sumi = _mm256_add_epi32(sumi, _mm256_sub_epi32(dot_scaled_i32(q2, q8, s), dot_scaled_i32(minus4, q8, s)));
       }
     }
@@ -283,9 +296,9 @@ inline float dot_q2_k_body(int64_t n, const void* vx, const void* vy) {
   const __m256i m3 = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* sc = x[i].scales;
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
+    const __m128i sc_mn = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+    const __m128i sc8 = _mm_and_si128(sc_mn, _mm_set1_epi8(0x0F));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc_mn, 4), _mm_set1_epi8(0x0F)));
     acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half_to_float(x[i].dmin)),
                             _mm256_cvtepi32_ps(_mm256_madd_epi16(load32(y[i].bsums), mins16)), acc_m);
     __m256i sumi = _mm256_setzero_si256();
@@ -293,9 +306,8 @@ inline float dot_q2_k_body(int64_t n, const void* vx, const void* vy) {
       const __m256i qv = load32(x[i].qs + 32 * h);
       for (int j = 0; j < 4; ++j) {
         const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(qv, _mm_cvtsi32_si128(2 * j)), m3);
-        const int g = 8 * h + 2 * j;
-        sumi = _mm256_add_epi32(sumi, dot_scaled_i32(q2, load32(y[i].qs + 128 * h + 32 * j),
-                                                     scale_pair(sc[g] & 0x0F, sc[g + 1] & 0x0F)));
+        sumi = _mm256_add_epi32(sumi,
+                                dot_scaled_i32(q2, load32(y[i].qs + 128 * h + 32 * j), scale_pair(sc8, 8 * h + 2 * j)));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);

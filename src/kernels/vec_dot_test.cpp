@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/quant_blocks.h"
 #include "kernels/op_test_util.h"
 
 namespace aigc {
@@ -14,7 +15,7 @@ namespace {
 
 // |optimised - reference| <= kDotTol * sum_i |w_i * a_i|: the integer parts are
 // exact, so only the order of float sums differs.
-constexpr double kDotTol = 2e-5;
+constexpr double kDotTol = 1e-6;
 
 std::vector<uint8_t> quantize(DType type, const std::vector<float>& x) {
   const uint64_t bytes = *dtype_row_bytes(type, int64_t(x.size()));
@@ -101,6 +102,22 @@ TEST_P(VecDotTest, RowsMatchSingleRowCalls) {
       EXPECT_EQ(std::memcmp(&one, &out[size_t(r)], sizeof(float)), 0) << t.name << " row " << r;
     }
   }
+}
+
+// Q8_0 weights may hold -128 (the quantizer never writes it, but files may):
+// with activations at +-127 the int16 pair sums are at their largest.
+TEST_P(VecDotTest, Q8_0ExtremeQuantsAreExact) {
+  const int64_t n = 5 * kQK;
+  std::vector<BlockQ8_0> x(5), y(5);
+  for (int64_t i = 0; i < 5; ++i) {
+    x[size_t(i)].d = y[size_t(i)].d = 0x3C00;  // 1.0
+    for (int j = 0; j < kQK; ++j) {
+      x[size_t(i)].qs[j] = int8_t(j % 3 == 0 ? -128 : 127);
+      y[size_t(i)].qs[j] = int8_t((j + i) % 2 == 0 ? -127 : 127);
+    }
+  }
+  const float want = dtype_traits(DType::Q8_0)->vec_dot_ref(n, x.data(), y.data());
+  EXPECT_EQ(vec_dot_kernel(DType::Q8_0, GetParam())(n, x.data(), y.data()), want);
 }
 
 // Rows for the quantizer tests: random, plus blocks that hit the edge cases:

@@ -11,11 +11,9 @@ namespace {
 inline __m256i dot_i32(__m256i u, __m256i s) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
-inline __m256i scale_pair(int lo, int hi) {
-  return _mm256_set_m128i(_mm_set1_epi16(int16_t(hi)), _mm_set1_epi16(int16_t(lo)));
-}
-inline __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales) {
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales);
+inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off) {
+  const __m256i d16 = _mm256_sub_epi16(_mm256_maddubs_epi16(u, s), _mm256_maddubs_epi16(off, s));
+  return _mm256_madd_epi16(d16, _mm256_set1_epi16(1));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // AVX-512 (VNNI) dots of the quantized weight types against Q8_0 / Q8_1 /
 // Q8_K activations: the shared kernel bodies with VNNI integer primitives
 // (vpdpbusd on 256-bit registers, which sums four u8 x s8 products into each
-// int32 lane without the int16 step of AVX2).
+// int32 lane without the int16 step of AVX2). The K types' per-16 scales are
+// applied to int16 pair sums, the same instructions as AVX2.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -10,9 +11,8 @@ namespace aigc {
 namespace {
 
 inline __m256i dot_i32(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
-inline __m256i scale_pair(int lo, int hi) { return _mm256_set_m128i(_mm_set1_epi32(hi), _mm_set1_epi32(lo)); }
-inline __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales) {
-  return _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s), scales);
+inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off) {
+  return _mm256_sub_epi32(dot_i32(u, s), dot_i32(off, s));
 }
 
 }  // namespace

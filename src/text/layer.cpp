@@ -1,1 +1,0 @@
-// Text layer: placeholder translation unit until the first text module lands.

@@ -4,14 +4,22 @@
 //   - dot: vec_dot_ref equals the double-precision dot of the dequantized
 //     operands within a tight tolerance;
 //   - edge blocks (zeros, constants, one spike) give finite, exact results;
-//   - ggml's rounding helpers (nearest_int ties to even, K-scale packing).
+//   - ggml's rounding helpers (nearest_int ties to even, K-scale packing);
+//   - fixtures from the independent numpy implementation
+//     (tools/reference/quants.py): dequantized floats bit for bit, quantized
+//     bytes exactly. Regenerate them with
+//       /usr/bin/python3 tools/reference/quants.py
 #include "core/quants_ref.h"
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -297,6 +305,85 @@ TEST(QuantsRef, Q3KScalesUnpackAllSixteen) {
   int8_t scales[16];
   q3_k_scales(packed, scales);
   for (int j = 0; j < 16; ++j) EXPECT_EQ(scales[j], (j * 5 + 7) % 64 - 32) << "scale " << j;
+}
+
+// ---- fixtures from tools/reference/quants.py ----------------------------------
+
+// One fixture file: blocks and their dequantized floats; floats and their
+// quantized blocks (layout in quants.py's docstring).
+struct Fixture {
+  std::vector<uint8_t> deq_blocks;
+  std::vector<float> deq_expected;
+  std::vector<float> q_input;
+  std::vector<uint8_t> q_expected;
+};
+
+std::string fixture_path(const DTypeTraits& t) {
+  std::string name = t.name;
+  for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return std::string(AIGC_SOURCE_DIR) + "/src/core/testdata/quants/" + name + ".bin";
+}
+
+// Reads `count` items of T at `*pos`; false if the file is too short.
+template <class T>
+bool take(const std::vector<uint8_t>& file, size_t* pos, size_t count, std::vector<T>* out) {
+  if (count > (file.size() - *pos) / sizeof(T)) return false;
+  out->resize(count);
+  std::memcpy(out->data(), file.data() + *pos, count * sizeof(T));
+  *pos += count * sizeof(T);
+  return true;
+}
+
+bool read_fixture(const DTypeTraits& t, Fixture* f, std::string* error) {
+  std::ifstream in(fixture_path(t), std::ios::binary);
+  if (!in) {
+    *error = "missing " + fixture_path(t) + "; regenerate: /usr/bin/python3 tools/reference/quants.py";
+    return false;
+  }
+  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = 0;
+  std::vector<uint32_t> count;
+  const size_t bs = size_t(t.block_size), bb = size_t(t.block_bytes);
+  const bool ok = take(file, &pos, 1, &count) && take(file, &pos, count[0] * bb, &f->deq_blocks) &&
+                  take(file, &pos, count[0] * bs, &f->deq_expected) && take(file, &pos, 1, &count) &&
+                  count[0] % bs == 0 && take(file, &pos, count[0], &f->q_input) &&
+                  take(file, &pos, count[0] / bs * bb, &f->q_expected) && pos == file.size();
+  if (!ok) *error = fixture_path(t) + ": sizes do not match the layout for " + t.name;
+  return ok;
+}
+
+TEST(QuantsRef, DequantizeMatchesNumpyFixturesBitForBit) {
+  for (const DTypeTraits* t : quantized_types()) {
+    SCOPED_TRACE(t->name);
+    Fixture f;
+    std::string error;
+    ASSERT_TRUE(read_fixture(*t, &f, &error)) << error;
+    const int64_t n = int64_t(f.deq_expected.size());
+    std::vector<float> got(f.deq_expected.size());
+    t->to_float(f.deq_blocks.data(), got.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t a, b;
+      std::memcpy(&a, &got[i], 4);
+      std::memcpy(&b, &f.deq_expected[i], 4);
+      ASSERT_EQ(a, b) << "element " << i << ": got " << got[i] << ", numpy " << f.deq_expected[i];
+    }
+  }
+}
+
+TEST(QuantsRef, QuantizeMatchesNumpyFixturesByteForByte) {
+  for (const DTypeTraits* t : quantized_types()) {
+    SCOPED_TRACE(t->name);
+    Fixture f;
+    std::string error;
+    ASSERT_TRUE(read_fixture(*t, &f, &error)) << error;
+    std::vector<uint8_t> got(f.q_expected.size());
+    t->from_float(f.q_input.data(), got.data(), int64_t(f.q_input.size()));
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(int(got[i]), int(f.q_expected[i]))
+          << "byte " << i << " (block " << i / size_t(t->block_bytes) << ", offset " << i % size_t(t->block_bytes)
+          << ")";
+    }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/assert.h"
 #include "core/cpu_features.h"
 #include "core/fp16.h"
+#include "kernels/attention_gemm.h"
 #include "kernels/attention_isa.h"
 
 namespace aigc {
@@ -144,6 +145,11 @@ void attention_full_ref(float* out, const float* q, const float* k, const float*
 
 void attention_full(float* out, const float* q, const float* k, const float* v, int64_t n_tokens, int64_t n_kv,
                     int64_t n_head, int64_t head_dim) {
+  const Isa isa = active_isa();
+  if (isa != Isa::kScalar) {
+    attention_full_gemm(out, q, k, v, n_tokens, n_kv, n_head, head_dim, isa);
+    return;
+  }
   attention_dispatch(out, q, k, v, {DType::F32, nullptr, n_kv, n_tokens, n_head, 1, head_dim, n_head * head_dim},
                      n_kv);
 }

@@ -11,8 +11,10 @@
 //
 // <op>_ref is the scalar reference (double accumulation); <op> dispatches to
 // the AVX2 or AVX-512 variant chosen by active_isa(), threaded over
-// tokens x heads: each output row is computed by one thread in a fixed order,
-// so results do not depend on the thread count.
+// heads x tokens: each output row is computed by one thread in an order fixed
+// by the shape, so results do not depend on the thread count. attention_full
+// runs as two blocked GEMMs per six queries (attention_gemm.h);
+// attention_cached walks the cache row by row (attention_isa.h).
 #pragma once
 
 #include <cstdint>

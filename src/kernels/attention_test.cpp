@@ -45,9 +45,9 @@ TEST_P(AttentionTest, CachedMatchesReference) {
 }
 
 TEST_P(AttentionTest, FullMatchesReference) {
-  for (int64_t n_kv : {1, 2, 3, 7, 17, 33, 65}) {
+  for (int64_t n_kv : {1, 2, 3, 7, 17, 33, 65, 300}) {
     for (int64_t d : {1, 5, 8, 17, 40}) {
-      const int64_t T = 3, H = 2;
+      const int64_t T = 7, H = 2;  // T = 7: a full block of six queries and a partial one
       const auto q = random_floats(T * H * d, uint32_t(n_kv * 100 + d), -2.0f, 2.0f);
       const auto k = random_floats(n_kv * H * d, uint32_t(n_kv * 100 + d) + 1, -2.0f, 2.0f);
       const auto v = random_floats(n_kv * H * d, uint32_t(n_kv * 100 + d) + 2);

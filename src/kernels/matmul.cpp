@@ -2,6 +2,7 @@
 // the scalar reference.
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -40,9 +41,11 @@ FromFloatFn quantize_activation_for(DType act_type) { return quantize_activation
 // The caller's buffer for x quantized to vec_dot_type.
 thread_local std::vector<uint8_t> t_act;
 
+constexpr int64_t kMatvecChunkRows = 16;  // rows per work item (a multiple of the multi-row dot's 4)
+
 void matvec(float* y, const Tensor& w, const float* x, const MatmulShape& s) {
   const DTypeTraits& wt = *dtype_traits(w.dtype);
-  const VecDotFn dot = vec_dot_for(w.dtype);
+  const Isa isa = active_isa();
   const void* act = x;
   if (wt.vec_dot_type != DType::F32) {
     const uint64_t bytes = *dtype_row_bytes(wt.vec_dot_type, s.n_in);
@@ -51,9 +54,14 @@ void matvec(float* y, const Tensor& w, const float* x, const MatmulShape& s) {
     act = t_act.data();
   }
   const char* w_data = static_cast<const char*>(w.data);
+  const int64_t n_chunks = (s.n_out + kMatvecChunkRows - 1) / kMatvecChunkRows;
   const bool parallel = s.n_out * s.n_in > 16384;
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t o = 0; o < s.n_out; ++o) y[o] = dot(s.n_in, w_data + o * s.w_row_bytes, act);
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    const int64_t r0 = c * kMatvecChunkRows;
+    const int64_t rows = std::min(kMatvecChunkRows, s.n_out - r0);
+    vec_dot_rows(w.dtype, isa, s.n_in, rows, w_data + r0 * s.w_row_bytes, size_t(s.w_row_bytes), act, y + r0);
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/assert.h"
 #include "core/fp16.h"
@@ -43,8 +44,8 @@ float signed_absmax(const float* x, int n) {
 }
 
 void min_max(const float* x, int n, float* min, float* max) {
-  *min = 3.402823466e+38f;
-  *max = -3.402823466e+38f;
+  *min = std::numeric_limits<float>::max();
+  *max = -std::numeric_limits<float>::max();
   for (int j = 0; j < n; ++j) {
     if (x[j] < *min) *min = x[j];
     if (x[j] > *max) *max = x[j];
@@ -81,8 +82,8 @@ int dot_i8(const int* q, const int8_t* q8, int n) {
 // ---- K types: the searches of ggml's reference quantizers ------------------
 
 // Asymmetric quants 0..nmax with a min, minimising the weighted error over a
-// grid of nstep+1 trial scales (ggml's make_qkx2_quants). Returns the scale;
-// *the_min receives -min (>= 0).
+// grid of nstep+1 trial scales (ggml's make_qkx2_quants; every caller has
+// nstep >= 1). Returns the scale; *the_min receives -min (>= 0).
 float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min,
                        uint8_t* Laux, float rmin, float rdelta, int nstep, bool use_mad) {
   float min = x[0];

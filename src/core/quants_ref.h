@@ -23,7 +23,8 @@
 // Q4_1, Q5_1 with Q8_1; Q2_K..Q6_K with Q8_K. Q8_1 and Q8_K are activation
 // types: they have no dot of their own.
 //
-// All functions are pure and thread-safe.
+// Inputs to the quantizers must be finite: NaN or infinity gives unspecified
+// quants (as in ggml). All functions are pure and thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -69,13 +69,15 @@ void attention_full_gemm(float* out, const float* q, const float* k, const float
     for (int64_t piece = 0; piece < n_head * n_qblocks; ++piece) {  // head-major: one head's K, V stay in cache
       const int64_t h = piece / n_qblocks, t0 = piece % n_qblocks * kConvMr;
       const int64_t rows = std::min(kConvMr, n_tokens - t0);
-      for (int64_t r = 0; r < kConvMr; ++r) {
+      std::fill(qt.begin(), qt.end(), 0.0f);  // rows past the last query stay zero
+      for (int64_t r = 0; r < rows; ++r) {
         const float* qr = q + (t0 + r) * row_stride + h * D;
-        for (int64_t i = 0; i < D; ++i) qt[i * kConvMr + r] = r < rows ? qr[i] : 0.0f;
+        for (int64_t i = 0; i < D; ++i) qt[i * kConvMr + r] = qr[i];
       }
       gemm_rows(s.data(), kv_pad, qt.data(), kt.data() + h * D * kv_pad, kv_pad, D, kv_pad, nr, tile);
-      for (int64_t r = 0; r < kConvMr; ++r)
+      for (int64_t r = 0; r < kConvMr; ++r) {
         softmax_row(s.data() + r * kv_pad, s.data() + r * kv_pad, nullptr, scale, n_kv);
+      }
       for (int64_t j = 0; j < n_kv; ++j) {
         for (int64_t r = 0; r < kConvMr; ++r) pt[j * kConvMr + r] = s[r * kv_pad + j];
       }

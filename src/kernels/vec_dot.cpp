@@ -13,17 +13,19 @@ struct DotRow {
   DType type;
   VecDotFn avx2;
   VecDotFn avx512;
+  VecDotRowsFn rows_avx2 = nullptr;  // kDotRowsPerCall rows a call, where that pays
+  VecDotRowsFn rows_avx512 = nullptr;
 };
 
 constexpr DotRow kDots[] = {
     {DType::F32, vec_dot_f32_avx2, vec_dot_f32_avx512},
     {DType::F16, vec_dot_f16_avx2, vec_dot_f16_avx512},
     {DType::BF16, vec_dot_bf16_avx2, vec_dot_bf16_avx512},
-    {DType::Q4_0, vec_dot_q4_0_avx2, vec_dot_q4_0_avx512},
+    {DType::Q4_0, vec_dot_q4_0_avx2, vec_dot_q4_0_avx512, vec_dot_q4_0_rows4_avx2, vec_dot_q4_0_rows4_avx512},
     {DType::Q4_1, vec_dot_q4_1_avx2, vec_dot_q4_1_avx512},
-    {DType::Q5_0, vec_dot_q5_0_avx2, vec_dot_q5_0_avx512},
+    {DType::Q5_0, vec_dot_q5_0_avx2, vec_dot_q5_0_avx512, vec_dot_q5_0_rows4_avx2, vec_dot_q5_0_rows4_avx512},
     {DType::Q5_1, vec_dot_q5_1_avx2, vec_dot_q5_1_avx512},
-    {DType::Q8_0, vec_dot_q8_0_avx2, vec_dot_q8_0_avx512},
+    {DType::Q8_0, vec_dot_q8_0_avx2, vec_dot_q8_0_avx512, vec_dot_q8_0_rows4_avx2, vec_dot_q8_0_rows4_avx512},
     {DType::Q2_K, vec_dot_q2_k_avx2, vec_dot_q2_k_avx512},
     {DType::Q3_K, vec_dot_q3_k_avx2, vec_dot_q3_k_avx512},
     {DType::Q4_K, vec_dot_q4_k_avx2, vec_dot_q4_k_avx512},
@@ -51,15 +53,20 @@ Fn pick(const Row& row, Isa isa, Fn ref) {
   return ref;
 }
 
+const DotRow* dot_row(DType type) {
+  for (const DotRow& row : kDots) {
+    if (row.type == type) return &row;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 VecDotFn vec_dot_kernel(DType weight_type, Isa isa) {
   const DTypeTraits* t = dtype_traits(weight_type);
   if (t == nullptr || t->vec_dot_ref == nullptr) return nullptr;
-  for (const DotRow& row : kDots) {
-    if (row.type == weight_type) return pick(row, isa, t->vec_dot_ref);
-  }
-  return t->vec_dot_ref;
+  const DotRow* row = dot_row(weight_type);
+  return row != nullptr ? pick(*row, isa, t->vec_dot_ref) : t->vec_dot_ref;
 }
 
 FromFloatFn quantize_activation_kernel(DType act_type, Isa isa) {
@@ -75,8 +82,17 @@ void vec_dot_rows(DType weight_type, Isa isa, int64_t n, int64_t n_rows, const v
                   const void* y, float* out) {
   const VecDotFn dot = vec_dot_kernel(weight_type, isa);
   AIGC_ASSERT(dot != nullptr);
-  const char* row = static_cast<const char*>(x);
-  for (int64_t r = 0; r < n_rows; ++r) out[r] = dot(n, row + size_t(r) * x_row_stride, y);
+  // The multi-row kernel of the same ISA as `dot`, so that both give the same bits.
+  const DotRow* row = dot_row(weight_type);
+  VecDotRowsFn rows = nullptr;
+  if (row != nullptr && dot == row->avx512) rows = row->rows_avx512;
+  if (row != nullptr && dot == row->avx2) rows = row->rows_avx2;
+  const char* base = static_cast<const char*>(x);
+  int64_t r = 0;
+  if (rows != nullptr) {
+    for (; r + kDotRowsPerCall <= n_rows; r += kDotRowsPerCall) rows(n, base + size_t(r) * x_row_stride, x_row_stride, y, out + r);
+  }
+  for (; r < n_rows; ++r) out[r] = dot(n, base + size_t(r) * x_row_stride, y);
 }
 
 }  // namespace aigc

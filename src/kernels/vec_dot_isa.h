@@ -4,9 +4,15 @@
 // asked for; arguments as VecDotFn / FromFloatFn in core/dtype.h.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace aigc {
+
+// Four weight rows (at x + r * x_row_stride bytes) against one activation row:
+// out[r] equals the single-row kernel's result for row r, bit for bit.
+constexpr int64_t kDotRowsPerCall = 4;
+using VecDotRowsFn = void (*)(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
 
 float vec_dot_f32_avx2(int64_t n, const void* x, const void* y);
 float vec_dot_f16_avx2(int64_t n, const void* x, const void* y);
@@ -16,6 +22,9 @@ float vec_dot_q4_1_avx2(int64_t n, const void* x, const void* y);
 float vec_dot_q5_0_avx2(int64_t n, const void* x, const void* y);
 float vec_dot_q5_1_avx2(int64_t n, const void* x, const void* y);
 float vec_dot_q8_0_avx2(int64_t n, const void* x, const void* y);
+void vec_dot_q4_0_rows4_avx2(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
+void vec_dot_q5_0_rows4_avx2(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
+void vec_dot_q8_0_rows4_avx2(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
 float vec_dot_q2_k_avx2(int64_t n, const void* x, const void* y);
 float vec_dot_q3_k_avx2(int64_t n, const void* x, const void* y);
 float vec_dot_q4_k_avx2(int64_t n, const void* x, const void* y);
@@ -33,6 +42,9 @@ float vec_dot_q4_1_avx512(int64_t n, const void* x, const void* y);
 float vec_dot_q5_0_avx512(int64_t n, const void* x, const void* y);
 float vec_dot_q5_1_avx512(int64_t n, const void* x, const void* y);
 float vec_dot_q8_0_avx512(int64_t n, const void* x, const void* y);
+void vec_dot_q4_0_rows4_avx512(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
+void vec_dot_q5_0_rows4_avx512(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
+void vec_dot_q8_0_rows4_avx512(int64_t n, const void* x, size_t x_row_stride, const void* y, float* out);
 float vec_dot_q2_k_avx512(int64_t n, const void* x, const void* y);
 float vec_dot_q3_k_avx512(int64_t n, const void* x, const void* y);
 float vec_dot_q4_k_avx512(int64_t n, const void* x, const void* y);

@@ -7,8 +7,10 @@
 // aigc::{anonymous}, its integer primitives on 32 bytes (u unsigned, s signed):
 //   __m256i dot_i32(__m256i u, __m256i s)
 //       8 int32 lanes; lane k = sum of u[b] * s[b] over bytes b in 4k..4k+3
-//   __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off)
-//       the same for (u[b] - off[b]) * s[b], with u, off in 0..31
+//   __m256i offset_term(__m256i off, __m256i s)
+//   __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term)
+//       with term = offset_term(off, s): dot_i32 of (u[b] - off[b]) and s[b],
+//       u and off in 0..31; the term depends only on s, so rows share it
 // The scaled sums of the K types (int16 products times int16 scales) are the
 // same instructions on both ISAs and live here.
 // Everything here has internal linkage, so no ISA-specific code leaks into a
@@ -72,47 +74,93 @@ inline __m256i bits_to_bytes(const uint8_t* p) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
-// ---- 32-element blocks: two accumulators over pairs of blocks.
+// ---- 32-element blocks: two accumulators (even and odd blocks) per weight row.
 
-// acc += d_x * d_y * (integer dot of one block), for a block op returning (int32 sums, d_x * d_y).
-template <class BlockX, class BlockY, class BlockDot>
-float dot_blocks32(int64_t n, const void* vx, const void* vy, BlockDot block_dot) {
-  const BlockX* x = static_cast<const BlockX*>(vx);
-  const BlockY* y = static_cast<const BlockY*>(vy);
-  const int64_t nb = n / kQK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    acc0 = block_dot(x[i], y[i], acc0);
-    acc1 = block_dot(x[i + 1], y[i + 1], acc1);
-  }
-  if (i < nb) acc0 = block_dot(x[i], y[i], acc0);
-  return hsum_f32x8(_mm256_add_ps(acc0, acc1));
-}
+// The activation side of one block, computed once for all the rows it meets.
+struct ActBlock32 {
+  __m256i q;     // the 32 quants
+  __m256i term;  // offset_term of the weight type's offset (unused where there is none)
+  float d;
+};
 
 inline __m256 fma_block(float d, __m256i sums, __m256 acc) {
   return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sums), acc);
 }
 
-inline float dot_q8_0_body(int64_t n, const void* x, const void* y) {
-  return dot_blocks32<BlockQ8_0, BlockQ8_0>(n, x, y, [](const BlockQ8_0& bx, const BlockQ8_0& by, __m256 acc) {
-    return fma_block(half_to_float(bx.d) * half_to_float(by.d), dot_signed_i32(load32(bx.qs), load32(by.qs)), acc);
-  });
+// out[r] = dot of weight row r (at vx + r * stride bytes) with y, for r < kRows.
+// act(y block) -> ActBlock32; block_dot(x block, ActBlock32, acc) -> acc.
+// Every row sees the same operations in the same order whatever kRows is, so
+// the multi-row results equal the single-row ones bit for bit.
+template <int kRows, class BlockX, class BlockY, class Act, class BlockDot>
+void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float* out, Act act, BlockDot block_dot) {
+  const BlockY* y = static_cast<const BlockY*>(vy);
+  const BlockX* x[kRows];
+  __m256 acc0[kRows], acc1[kRows];
+  for (int r = 0; r < kRows; ++r) {
+    x[r] = reinterpret_cast<const BlockX*>(static_cast<const char*>(vx) + size_t(r) * stride);
+    acc0[r] = _mm256_setzero_ps();
+    acc1[r] = _mm256_setzero_ps();
+  }
+  const int64_t nb = n / kQK;
+  int64_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const ActBlock32 a0 = act(y[i]), a1 = act(y[i + 1]);
+    for (int r = 0; r < kRows; ++r) {
+      acc0[r] = block_dot(x[r][i], a0, acc0[r]);
+      acc1[r] = block_dot(x[r][i + 1], a1, acc1[r]);
+    }
+  }
+  if (i < nb) {
+    const ActBlock32 a0 = act(y[i]);
+    for (int r = 0; r < kRows; ++r) acc0[r] = block_dot(x[r][i], a0, acc0[r]);
+  }
+  for (int r = 0; r < kRows; ++r) out[r] = hsum_f32x8(_mm256_add_ps(acc0[r], acc1[r]));
 }
 
-inline float dot_q4_0_body(int64_t n, const void* x, const void* y) {
-  return dot_blocks32<BlockQ4_0, BlockQ8_0>(n, x, y, [](const BlockQ4_0& bx, const BlockQ8_0& by, __m256 acc) {
-    const __m256i sums = dot_offset_i32(nibbles32(bx.qs), load32(by.qs), _mm256_set1_epi8(8));
-    return fma_block(half_to_float(bx.d) * half_to_float(by.d), sums, acc);
-  });
+template <int kRows>
+void dot_q8_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_rows32<kRows, BlockQ8_0, BlockQ8_0>(
+      n, x, stride, y, out,
+      [](const BlockQ8_0& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256(), half_to_float(b.d)}; },
+      [](const BlockQ8_0& b, const ActBlock32& a, __m256 acc) {
+        return fma_block(half_to_float(b.d) * a.d, dot_signed_i32(load32(b.qs), a.q), acc);
+      });
 }
 
-inline float dot_q5_0_body(int64_t n, const void* x, const void* y) {
-  return dot_blocks32<BlockQ5_0, BlockQ8_0>(n, x, y, [](const BlockQ5_0& bx, const BlockQ8_0& by, __m256 acc) {
-    const __m256i q = _mm256_or_si256(nibbles32(bx.qs), _mm256_and_si256(bits_to_bytes(bx.qh), _mm256_set1_epi8(0x10)));
-    const __m256i sums = dot_offset_i32(q, load32(by.qs), _mm256_set1_epi8(16));
-    return fma_block(half_to_float(bx.d) * half_to_float(by.d), sums, acc);
-  });
+// Q4_0 / Q5_0: x = d * (q - off) with q unsigned, so sum(x y) = d_x d_y (sum(q y) - off * sum(y)).
+template <int kRows>
+void dot_q4_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_rows32<kRows, BlockQ4_0, BlockQ8_0>(
+      n, x, stride, y, out,
+      [](const BlockQ8_0& b) {
+        const __m256i q = load32(b.qs);
+        return ActBlock32{q, offset_term(_mm256_set1_epi8(8), q), half_to_float(b.d)};
+      },
+      [](const BlockQ4_0& b, const ActBlock32& a, __m256 acc) {
+        return fma_block(half_to_float(b.d) * a.d, dot_offset_i32(nibbles32(b.qs), a.q, a.term), acc);
+      });
+}
+
+template <int kRows>
+void dot_q5_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_rows32<kRows, BlockQ5_0, BlockQ8_0>(
+      n, x, stride, y, out,
+      [](const BlockQ8_0& b) {
+        const __m256i q = load32(b.qs);
+        return ActBlock32{q, offset_term(_mm256_set1_epi8(16), q), half_to_float(b.d)};
+      },
+      [](const BlockQ5_0& b, const ActBlock32& a, __m256 acc) {
+        const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10));
+        const __m256i q = _mm256_or_si256(nibbles32(b.qs), hi);
+        return fma_block(half_to_float(b.d) * a.d, dot_offset_i32(q, a.q, a.term), acc);
+      });
+}
+
+template <void (*kRowsFn)(int64_t, const void*, size_t, const void*, float*)>
+float one_row(int64_t n, const void* x, const void* y) {
+  float out;
+  kRowsFn(n, x, 0, y, &out);
+  return out;
 }
 
 // Q4_1 / Q5_1: sum(d_x q + m) d_y y = d_x d_y sum(q y) + m * s_y, s_y = d_y sum(y) from the Q8_1 block.

@@ -85,7 +85,7 @@ TEST_P(VecDotTest, RowsMatchSingleRowCalls) {
     const DTypeTraits& t = dtype_traits_at(k);
     if (t.vec_dot_ref == nullptr || !untestable(t).empty()) continue;
     const int64_t n = 3 * (t.block_size == 1 ? 33 : t.block_size);
-    const int64_t rows = 5;
+    const int64_t rows = 11;  // two multi-row calls and a remainder
     const uint64_t row_bytes = *dtype_row_bytes(t.type, n);
     const size_t stride = size_t(row_bytes) + 8;  // rows with a gap between them
     std::vector<uint8_t> x(stride * rows);
@@ -162,7 +162,7 @@ TEST_P(VecDotTest, ActivationQuantizersGiveReferenceBytes) {
       std::vector<uint8_t> got(want.size(), 0xAA);
       quantize_fn(x.data(), got.data(), n);
       for (size_t i = 0; i < want.size(); ++i) {
-        ASSERT_EQ(got[i], want[i]) << t.name << " n=" << n << " byte " << i << " of block "
+        ASSERT_EQ(int(got[i]), int(want[i])) << t.name << " n=" << n << " byte " << i << " of block "
                                    << i / size_t(t.block_bytes);
       }
     }

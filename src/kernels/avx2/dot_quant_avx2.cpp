@@ -11,9 +11,9 @@ namespace {
 inline __m256i dot_i32(__m256i u, __m256i s) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
-inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off) {
-  const __m256i d16 = _mm256_sub_epi16(_mm256_maddubs_epi16(u, s), _mm256_maddubs_epi16(off, s));
-  return _mm256_madd_epi16(d16, _mm256_set1_epi16(1));
+inline __m256i offset_term(__m256i off, __m256i s) { return _mm256_maddubs_epi16(off, s); }
+inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term) {
+  return _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(u, s), term), _mm256_set1_epi16(1));
 }
 
 }  // namespace
@@ -24,11 +24,20 @@ inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off) {
 
 namespace aigc {
 
-float vec_dot_q4_0_avx2(int64_t n, const void* x, const void* y) { return dot_q4_0_body(n, x, y); }
+float vec_dot_q4_0_avx2(int64_t n, const void* x, const void* y) { return one_row<dot_q4_0_rows<1>>(n, x, y); }
+void vec_dot_q4_0_rows4_avx2(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q4_0_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q4_1_avx2(int64_t n, const void* x, const void* y) { return dot_q4_1_body(n, x, y); }
-float vec_dot_q5_0_avx2(int64_t n, const void* x, const void* y) { return dot_q5_0_body(n, x, y); }
+float vec_dot_q5_0_avx2(int64_t n, const void* x, const void* y) { return one_row<dot_q5_0_rows<1>>(n, x, y); }
+void vec_dot_q5_0_rows4_avx2(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q5_0_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q5_1_avx2(int64_t n, const void* x, const void* y) { return dot_q5_1_body(n, x, y); }
-float vec_dot_q8_0_avx2(int64_t n, const void* x, const void* y) { return dot_q8_0_body(n, x, y); }
+float vec_dot_q8_0_avx2(int64_t n, const void* x, const void* y) { return one_row<dot_q8_0_rows<1>>(n, x, y); }
+void vec_dot_q8_0_rows4_avx2(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q8_0_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q2_k_avx2(int64_t n, const void* x, const void* y) { return dot_q2_k_body(n, x, y); }
 float vec_dot_q3_k_avx2(int64_t n, const void* x, const void* y) { return dot_q3_k_body(n, x, y); }
 float vec_dot_q4_k_avx2(int64_t n, const void* x, const void* y) { return dot_q4_k_body(n, x, y); }

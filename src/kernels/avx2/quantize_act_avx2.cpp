@@ -28,13 +28,17 @@ inline int hsum_i32x8(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-// roundf: to nearest, halves away from zero (exact: v - trunc(v) has no rounding error).
+// roundf: to nearest, halves away from zero. Nearest-even except at exact
+// halves (v == trunc(v) +- 0.5, an exact sum), which go one step further out.
+// No product feeds an add here, so no FMA contraction can change the bits.
 inline __m256i round_away_epi32(__m256 v) {
+  const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
   const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-  const __m256 frac = abs_ps(_mm256_sub_ps(v, t));
-  const __m256 step = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, _mm256_set1_ps(-0.0f)));
-  const __m256 up = _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), step);
-  return _mm256_cvttps_epi32(_mm256_add_ps(t, up));
+  const __m256 even = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 half = _mm256_or_ps(_mm256_set1_ps(0.5f), sign);
+  const __m256 tie = _mm256_cmp_ps(v, _mm256_add_ps(t, half), _CMP_EQ_OQ);
+  const __m256 away = _mm256_add_ps(t, _mm256_or_ps(_mm256_set1_ps(1.0f), sign));
+  return _mm256_cvttps_epi32(_mm256_blendv_ps(even, away, tie));
 }
 
 // Four vectors of 8 int32 (each in int8 range) -> 32 int8 in element order.

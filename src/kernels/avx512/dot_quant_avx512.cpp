@@ -11,9 +11,8 @@ namespace aigc {
 namespace {
 
 inline __m256i dot_i32(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
-inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off) {
-  return _mm256_sub_epi32(dot_i32(u, s), dot_i32(off, s));
-}
+inline __m256i offset_term(__m256i off, __m256i s) { return dot_i32(off, s); }
+inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term) { return _mm256_sub_epi32(dot_i32(u, s), term); }
 
 }  // namespace
 }  // namespace aigc
@@ -23,11 +22,20 @@ inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i off) {
 
 namespace aigc {
 
-float vec_dot_q4_0_avx512(int64_t n, const void* x, const void* y) { return dot_q4_0_body(n, x, y); }
+float vec_dot_q4_0_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q4_0_rows<1>>(n, x, y); }
+void vec_dot_q4_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q4_0_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q4_1_avx512(int64_t n, const void* x, const void* y) { return dot_q4_1_body(n, x, y); }
-float vec_dot_q5_0_avx512(int64_t n, const void* x, const void* y) { return dot_q5_0_body(n, x, y); }
+float vec_dot_q5_0_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q5_0_rows<1>>(n, x, y); }
+void vec_dot_q5_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q5_0_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q5_1_avx512(int64_t n, const void* x, const void* y) { return dot_q5_1_body(n, x, y); }
-float vec_dot_q8_0_avx512(int64_t n, const void* x, const void* y) { return dot_q8_0_body(n, x, y); }
+float vec_dot_q8_0_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q8_0_rows<1>>(n, x, y); }
+void vec_dot_q8_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q8_0_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q2_k_avx512(int64_t n, const void* x, const void* y) { return dot_q2_k_body(n, x, y); }
 float vec_dot_q3_k_avx512(int64_t n, const void* x, const void* y) { return dot_q3_k_body(n, x, y); }
 float vec_dot_q4_k_avx512(int64_t n, const void* x, const void* y) { return dot_q4_k_body(n, x, y); }

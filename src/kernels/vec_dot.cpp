@@ -45,9 +45,19 @@ constexpr QuantizeRow kQuantizers[] = {
     {DType::Q8_K, quantize_row_q8_k_avx2, nullptr},
 };
 
-// The entry for `isa` in an {avx2, avx512} row, falling back downwards; `ref` for kScalar.
+// `isa`, lowered to the best this CPU runs.
+Isa cap_to_cpu(Isa isa) {
+  static const Isa best = cpu_supports(Isa::kAvx512) ? Isa::kAvx512
+                          : cpu_supports(Isa::kAvx2) ? Isa::kAvx2
+                                                     : Isa::kScalar;
+  return isa > best ? best : isa;
+}
+
+// The entry for `isa` (capped at what this CPU runs) in an {avx2, avx512} row,
+// falling back downwards; `ref` for kScalar.
 template <class Fn, class Row>
 Fn pick(const Row& row, Isa isa, Fn ref) {
+  isa = cap_to_cpu(isa);
   if (isa == Isa::kAvx512 && row.avx512 != nullptr) return row.avx512;
   if (isa >= Isa::kAvx2 && row.avx2 != nullptr) return row.avx2;
   return ref;

@@ -9,7 +9,8 @@
 //
 // Each kernel has a scalar reference (core/quants_ref, through the dtype
 // table) and AVX2 / AVX-512 variants; asking for an ISA gives the best
-// variant at or below it, down to the reference. Optimised dots differ from
+// variant at or below it (and at or below what this CPU runs), down to the
+// reference. Callers normally pass active_isa(). Optimised dots differ from
 // the reference only by float summation order (the integer parts are exact);
 // optimised activation quantizers give the reference's bytes exactly.
 //

@@ -183,5 +183,15 @@ TEST(VecDotDispatch, ScalarIsTheReference) {
   }
 }
 
+// Asking for an ISA above the CPU's gives what the CPU's best ISA gives.
+TEST(VecDotDispatch, AboveTheCpuFallsBack) {
+  const Isa best = cpu_supports(Isa::kAvx512) ? Isa::kAvx512 : cpu_supports(Isa::kAvx2) ? Isa::kAvx2 : Isa::kScalar;
+  for (int k = 0; k < dtype_count(); ++k) {
+    const DTypeTraits& t = dtype_traits_at(k);
+    EXPECT_EQ(vec_dot_kernel(t.type, Isa::kAvx512), vec_dot_kernel(t.type, best)) << t.name;
+    EXPECT_EQ(quantize_activation_kernel(t.type, Isa::kAvx512), quantize_activation_kernel(t.type, best)) << t.name;
+  }
+}
+
 }  // namespace
 }  // namespace aigc

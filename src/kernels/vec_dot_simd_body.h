@@ -14,10 +14,11 @@
 // The scaled sums of the K types (int16 products times int16 scales) are the
 // same instructions on both ISAs and live here.
 // Everything here has internal linkage, so no ISA-specific code leaks into a
-// symbol that other code shares (see STYLE: ODR and ISA files).
+// symbol that other code shares (the ODR rule for ISA files).
 //
-// Integer sums are exact: activations are in -127..127 (vec_dot.h), weight
-// quants at most 63 in magnitude, so no int16 pair sum saturates.
+// Integer sums are exact: activations are in -127..127 (vec_dot.h) and the
+// unsigned weight quants at most 63, or 128 for Q8_0's |q| in the sign trick
+// (2 * 128 * 127 = 32512), so no int16 pair sum saturates.
 #pragma once
 
 #include <immintrin.h>

@@ -16,7 +16,6 @@ namespace aigc {
 namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read little-endian
-constexpr uint64_t kDefaultAlignment = 32;
 constexpr const char* kAlignmentKey = "general.alignment";
 // Smallest encodings, for bounding counts by the bytes left: a key/value pair
 // is a key length, a type and a 1-byte value; a tensor info is a name length,
@@ -275,10 +274,15 @@ class GgufFile::Parser {
       out->raw = data_ + pos_;
       out->count = count;
       out->offsets.resize(size_t(count));  // 8 bytes per element of at least 8 bytes
+      // Element names are built only on failure: vocabularies hold 10^5 strings.
       for (uint64_t j = 0; j < count; ++j) {
         out->offsets[j] = uint64_t(data_ + pos_ - out->raw);
-        std::string_view s;
-        AIGC_RETURN_IF_ERROR(read_string(where + " element " + std::to_string(j), &s));
+        uint64_t n = 0;
+        if (remaining() < 8 || (n = load_le<uint64_t>(data_ + pos_)) > remaining() - 8) {
+          std::string_view s;
+          return read_string(where + " element " + std::to_string(j), &s);  // reports the problem
+        }
+        pos_ += 8 + n;
       }
       return Status();
     }

@@ -246,7 +246,8 @@ Bytes nested_arrays(int depth) {
 }
 
 TEST(GgufMetadata, NestingDepthLimit) {
-  Result<GgufFile> ok = parse(nested_arrays(kGgufMaxArrayDepth).bytes());
+  const Bytes deepest = nested_arrays(kGgufMaxArrayDepth);  // the file's views point into it
+  Result<GgufFile> ok = parse(deepest.bytes());
   ASSERT_TRUE(ok.ok()) << ok.status().to_string();
   const GgufValue* v = ok->find("deep");
   for (int d = 1; d < kGgufMaxArrayDepth; ++d) {

@@ -60,6 +60,7 @@ class LlmContext {
   Status decode(std::span<const BatchToken> batch, std::vector<float>* logits);
 
   int n_ctx() const { return cache_.n_ctx(); }
+  int n_batch() const { return n_batch_; }
   int n_seq() const { return cache_.n_seq(); }
   const LlmModel& model() const { return model_; }
 

@@ -80,40 +80,57 @@ thread_local Scratch t_packed_a;  // the caller's: A in panels, shared by its te
 thread_local Scratch t_packed_b;  // each thread's: one kGemmNc x kGemmKc slice of B
 thread_local Scratch t_row;       // each thread's: one dequantized row slice
 
-// Panel ip of packed A holds rows [ip * kGemmMr, +kGemmMr) as [k][kGemmMr], zero-padded.
+// Panel ip of packed A holds rows [ip * kGemmMr, +kGemmMr) as [k][kGemmMr],
+// zero-padded. Written in order, reading the rows side by side.
 void pack_a_panel(int64_t ip, int64_t m, int64_t k, const float* a, int64_t lda, float* packed) {
   float* dst = packed + ip * kGemmMr * k;
-  for (int64_t i = 0; i < kGemmMr; ++i) {
-    const int64_t row = ip * kGemmMr + i;
-    if (row < m) {
-      const float* src = a + row * lda;
-      for (int64_t p = 0; p < k; ++p) dst[p * kGemmMr + i] = src[p];
-    } else {
-      for (int64_t p = 0; p < k; ++p) dst[p * kGemmMr + i] = 0.0f;
-    }
+  const int64_t row0 = ip * kGemmMr;
+  const int64_t valid = std::min(kGemmMr, m - row0);
+  const float* src[kGemmMr];
+  for (int64_t i = 0; i < valid; ++i) src[i] = a + (row0 + i) * lda;
+  for (int64_t p = 0; p < k; ++p, dst += kGemmMr) {
+    for (int64_t i = 0; i < valid; ++i) dst[i] = src[i][p];
+    for (int64_t i = valid; i < kGemmMr; ++i) dst[i] = 0.0f;
   }
 }
 
+// How B's rows become floats: the exact SIMD conversions for F16 and BF16,
+// the dtype table's dequantizer for the rest (null for F32: used in place).
+ToFloatFn b_to_float(const DTypeTraits& bt, Isa isa) {
+  if (bt.type == DType::F32) return nullptr;
+  if (isa == Isa::kAvx512 && bt.type == DType::F16) return gemm_f16_to_f32_avx512;
+  if (isa == Isa::kAvx512 && bt.type == DType::BF16) return gemm_bf16_to_f32_avx512;
+  if (isa == Isa::kAvx2 && bt.type == DType::F16) return gemm_f16_to_f32_avx2;
+  if (isa == Isa::kAvx2 && bt.type == DType::BF16) return gemm_bf16_to_f32_avx2;
+  return bt.to_float;
+}
+
 // Packs rows [n0, n0 + nb) x columns [k0, k0 + kc) of B into panels of nr
-// rows, each [kc][nr], zero-padded to a whole panel.
-void pack_b_slice(const DTypeTraits& bt, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t k0,
-                  int64_t kc, int64_t nr, float* packed, float* row_buf) {
-  const int64_t nb_padded = (nb + nr - 1) / nr * nr;
+// rows, each [kc][nr], zero-padded to a whole panel. Rows that are not F32
+// are first converted with to_float into row_buf (nr x kGemmKc floats).
+void pack_b_slice(const DTypeTraits& bt, ToFloatFn to_float, const void* b, int64_t b_row_bytes, int64_t n0,
+                  int64_t nb, int64_t k0, int64_t kc, int64_t nr, float* packed, float* row_buf) {
+  static const float kZeros[kGemmKc] = {};
   const int64_t k0_bytes = k0 / bt.block_size * bt.block_bytes;
-  for (int64_t j = 0; j < nb_padded; ++j) {
-    float* dst = packed + (j / nr) * nr * kc + j % nr;
-    if (j >= nb) {
-      for (int64_t p = 0; p < kc; ++p) dst[p * nr] = 0.0f;
-      continue;
+  for (int64_t jp = 0; jp * nr < nb; ++jp) {
+    const float* src[kMaxNr];
+    for (int64_t j = 0; j < nr; ++j) {
+      const int64_t row = jp * nr + j;
+      if (row >= nb) {
+        src[j] = kZeros;
+        continue;
+      }
+      const char* bytes = static_cast<const char*>(b) + (n0 + row) * b_row_bytes + k0_bytes;
+      if (to_float == nullptr) {
+        src[j] = reinterpret_cast<const float*>(bytes);
+      } else {
+        to_float(bytes, row_buf + j * kGemmKc, kc);
+        src[j] = row_buf + j * kGemmKc;
+      }
     }
-    const char* row = static_cast<const char*>(b) + (n0 + j) * b_row_bytes + k0_bytes;
-    const float* src = row_buf;
-    if (bt.type == DType::F32) {
-      src = reinterpret_cast<const float*>(row);
-    } else {
-      bt.to_float(row, row_buf, kc);
-    }
-    for (int64_t p = 0; p < kc; ++p) dst[p * nr] = src[p];
+    float* dst = packed + jp * nr * kc;
+    for (int64_t p = 0; p < kc; ++p, dst += nr)
+      for (int64_t j = 0; j < nr; ++j) dst[j] = src[j][p];
   }
 }
 
@@ -144,7 +161,9 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
-  const TileKernel kern = tile_kernel(active_isa());
+  const Isa isa = active_isa();
+  const TileKernel kern = tile_kernel(isa);
+  const ToFloatFn to_float = b_to_float(*bt, isa);
   const int64_t m_panels = (m + kGemmMr - 1) / kGemmMr;
   float* packed_a = t_packed_a.get(m_panels * kGemmMr * k);
   const int64_t n_tiles = (n + kGemmNc - 1) / kGemmNc;
@@ -158,7 +177,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
     for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, m, k, a, lda, packed_a);
 
     float* packed_b = t_packed_b.get(kGemmNc * kGemmKc);
-    float* row_buf = t_row.get(kGemmKc);
+    float* row_buf = t_row.get(kMaxNr * kGemmKc);
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < n_items; ++item) {
       const int64_t n0 = (item % n_tiles) * kGemmNc;
@@ -167,7 +186,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
       const int64_t m_end = std::min(m0 + kGemmMChunk, m);
       for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
         const int64_t kc = std::min(kGemmKc, k - k0);
-        pack_b_slice(*bt, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
+        pack_b_slice(*bt, to_float, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
         for (int64_t mb = m0; mb < m_end; mb += kGemmMc) {
           const int64_t mb_end = std::min(mb + kGemmMc, m_end);
           for (int64_t jb = 0; jb < nb; jb += kern.nr) {

@@ -6,6 +6,9 @@
 // with one fused multiply-add per p, in order p = 0, 1, ..., kc - 1.
 // nr is 16 for AVX2 and 32 for AVX-512. The scalar variant in gemm_f32.cpp
 // follows the same order with nr = 16.
+//
+// gemm_{f16,bf16}_to_f32_*: exact conversion of n half / bfloat16 values
+// (any n) to floats, for packing F16 and BF16 weights.
 #pragma once
 
 #include <cstdint>
@@ -16,5 +19,10 @@ constexpr int64_t kGemmMr = 6;
 
 void gemm_f32_tile_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
 void gemm_f32_tile_6x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
+
+void gemm_f16_to_f32_avx2(const void* src, float* dst, int64_t n);
+void gemm_bf16_to_f32_avx2(const void* src, float* dst, int64_t n);
+void gemm_f16_to_f32_avx512(const void* src, float* dst, int64_t n);
+void gemm_bf16_to_f32_avx512(const void* src, float* dst, int64_t n);
 
 }  // namespace aigc

@@ -227,18 +227,22 @@ TEST_P(MatmulTest, GemmF32MatchesDoubleReference) {
 }
 
 // The SIMD micro-kernels do the scalar kernel's fused multiply-adds in the
-// same order, so they agree bit for bit.
+// same order, and convert F16 / BF16 weights exactly, so they agree bit for bit.
 TEST_P(MatmulTest, GemmF32VariantsMatchScalarBitForBit) {
   const int64_t m = 37, n = 70, k = 530;
-  const std::vector<float> a = random_floats(m * k, 1), b = random_floats(n * k, 2);
-  std::vector<float> got(size_t(m * n)), want(size_t(m * n));
-  gemm_f32(m, n, k, a.data(), k, b.data(), k, got.data(), n);
-  {
-    IsaCap scalar(Isa::kScalar);
-    gemm_f32(m, n, k, a.data(), k, b.data(), k, want.data(), n);
+  const std::vector<float> a = random_floats(m * k, 1);
+  for (DType b_type : {DType::F32, DType::F16, DType::BF16}) {
+    SCOPED_TRACE(dtype_name(b_type));
+    const Weights b = make_weights(b_type, n, k, 2);
+    std::vector<float> got(size_t(m * n)), want(size_t(m * n));
+    gemm_f32(m, n, k, a.data(), k, b_type, b.tensor.data, b.tensor.stride[0], got.data(), n);
+    {
+      IsaCap scalar(Isa::kScalar);
+      gemm_f32(m, n, k, a.data(), k, b_type, b.tensor.data, b.tensor.stride[0], want.data(), n);
+    }
+    cap_isa(GetParam());
+    EXPECT_TRUE(same_bits(got, want));
   }
-  cap_isa(GetParam());
-  EXPECT_TRUE(same_bits(got, want));
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, MatmulTest, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512), isa_test_name);

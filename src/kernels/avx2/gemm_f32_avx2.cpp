@@ -1,5 +1,6 @@
 // AVX2 GEMM micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators
-// (6 rows x 2 vectors of 8), one broadcast of A and two loads of B per step.
+// (6 rows x 2 vectors of 8), one broadcast of A and two loads of B per step;
+// and F16 / BF16 row conversion for packing weights.
 #include <immintrin.h>
 
 #include "kernels/gemm_f32_isa.h"
@@ -29,6 +30,27 @@ void gemm_f32_tile_6x16_avx2(int64_t kc, const float* a, const float* b, float* 
   for (int i = 0; i < 6; ++i) {
     _mm256_storeu_ps(c + i * ldc, acc[i][0]);
     _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+  }
+}
+
+void gemm_f16_to_f32_avx2(const void* src, float* dst, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+  for (; i < n; ++i) dst[i] = _cvtsh_ss(s[i]);
+}
+
+void gemm_bf16_to_f32_avx2(const void* src, float* dst, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+    _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
+  }
+  for (; i < n; ++i) {
+    const __m128i h = _mm_cvtsi32_si128(int(uint32_t(s[i]) << 16));
+    dst[i] = _mm_cvtss_f32(_mm_castsi128_ps(h));
   }
 }
 

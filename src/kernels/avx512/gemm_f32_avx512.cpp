@@ -1,5 +1,6 @@
 // AVX-512 GEMM micro-kernel: a 6 x 32 tile of C in 12 zmm accumulators
-// (6 rows x 2 vectors of 16), one broadcast of A and two loads of B per step.
+// (6 rows x 2 vectors of 16), one broadcast of A and two loads of B per step;
+// and F16 / BF16 row conversion for packing weights.
 // Structurally identical to avx2/gemm_f32_avx2.cpp.
 #include <immintrin.h>
 
@@ -30,6 +31,27 @@ void gemm_f32_tile_6x32_avx512(int64_t kc, const float* a, const float* b, float
   for (int i = 0; i < 6; ++i) {
     _mm512_storeu_ps(c + i * ldc, acc[i][0]);
     _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+  }
+}
+
+void gemm_f16_to_f32_avx512(const void* src, float* dst, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(dst + i, _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+  for (; i < n; ++i) dst[i] = _cvtsh_ss(s[i]);
+}
+
+void gemm_bf16_to_f32_avx512(const void* src, float* dst, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i h = _mm512_maskz_cvtepu16_epi32(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)));
+    _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, h, 16)));
+  }
+  for (; i < n; ++i) {
+    const __m128i h = _mm_cvtsi32_si128(int(uint32_t(s[i]) << 16));
+    dst[i] = _mm_cvtss_f32(_mm_castsi128_ps(h));
   }
 }
 

@@ -41,20 +41,18 @@ bool is_text_token(TokenType t) { return t == TokenType::kNormal || t == TokenTy
 }  // namespace
 
 Result<Tokenizer> Tokenizer::create(const VocabSpec& spec) {
-  Tokenizer t;
-  AIGC_ASSIGN_OR_RETURN(t.vocab_, Vocab::build(spec));
-  if (t.vocab_.kind() == TokenizerKind::kBpe) {
-    Result<PreTokenizerType> type = pre_tokenizer_type(t.vocab_.pre());
-    if (!type.ok()) return Status(type.status().code(), spec.source + ": " + type.status().message());
-    AIGC_ASSIGN_OR_RETURN(t.pre_, PreTokenizer::create(*type));
-    t.ignore_merges_ = *type == PreTokenizerType::kLlama3;
-  }
-  return t;
+  AIGC_ASSIGN_OR_RETURN(Vocab vocab, Vocab::build(spec));
+  return from_vocab(std::move(vocab));
 }
 
 Result<Tokenizer> Tokenizer::from_gguf(const GgufFile& file) {
+  AIGC_ASSIGN_OR_RETURN(Vocab vocab, Vocab::from_gguf(file));
+  return from_vocab(std::move(vocab));
+}
+
+Result<Tokenizer> Tokenizer::from_vocab(Vocab vocab) {
   Tokenizer t;
-  AIGC_ASSIGN_OR_RETURN(t.vocab_, Vocab::from_gguf(file));
+  t.vocab_ = std::move(vocab);
   if (t.vocab_.kind() == TokenizerKind::kBpe) {
     AIGC_ASSIGN_OR_RETURN(PreTokenizerType type, pre_tokenizer_type(t.vocab_.pre()));
     AIGC_ASSIGN_OR_RETURN(t.pre_, PreTokenizer::create(type));

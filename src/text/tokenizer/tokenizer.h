@@ -36,6 +36,7 @@ class Tokenizer {
 
   static Result<Tokenizer> create(const VocabSpec& spec);
   static Result<Tokenizer> from_gguf(const GgufFile& file);
+  static Result<Tokenizer> from_vocab(Vocab vocab);
 
   // Token ids of `text` (valid UTF-8; InvalidArgument naming the byte offset
   // otherwise). add_special: add BOS/EOS as the model asks (add_bos/add_eos).

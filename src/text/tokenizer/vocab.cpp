@@ -131,8 +131,9 @@ Result<Vocab> Vocab::build(const VocabSpec& spec) {
   const bool spm = v.kind_ == TokenizerKind::kSpm;
   bool add_bos = spm;
   if (!spm) {
-    AIGC_ASSIGN_OR_RETURN(PreTokenizerType pre, pre_tokenizer_type(spec.pre));
-    add_bos = pre == PreTokenizerType::kLlama3;
+    Result<PreTokenizerType> pre = pre_tokenizer_type(spec.pre);
+    if (!pre.ok()) return Status(pre.status().code(), where + pre.status().message());
+    add_bos = *pre == PreTokenizerType::kLlama3;
   }
   v.add_bos_ = spec.add_bos.value_or(add_bos);
   v.add_eos_ = spec.add_eos.value_or(false);
@@ -201,11 +202,6 @@ Result<Vocab> Vocab::from_gguf(const GgufFile& f) {
   } else {
     spec.pre = "default";
   }
-  if (spec.kind == TokenizerKind::kBpe) {
-    Result<PreTokenizerType> pre = pre_tokenizer_type(spec.pre);
-    if (!pre.ok()) return Status(pre.status().code(), where + pre.status().message());
-  }
-
   AIGC_ASSIGN_OR_RETURN(spec.tokens, f.get_string_array("tokenizer.ggml.tokens"));
   if (f.find("tokenizer.ggml.scores") != nullptr) {
     AIGC_ASSIGN_OR_RETURN(spec.scores, f.get_float_array("tokenizer.ggml.scores"));

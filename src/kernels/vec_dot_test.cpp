@@ -4,9 +4,11 @@
 #include "kernels/vec_dot.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
+#include "core/fp16.h"
 #include "core/quant_blocks.h"
 #include "kernels/op_test_util.h"
 
@@ -78,6 +80,79 @@ TEST_P(VecDotTest, EveryTypeMatchesReference) {
     ++tested;
   }
   EXPECT_GE(tested, 3) << "F32, F16 and BF16 at least have reference dots";
+}
+
+// Weight blocks of random bytes (every bit pattern of quants, packed scales
+// and high bits, which a quantizer may never write) with sane half-float
+// scales; empty for types without such a description here.
+std::vector<uint8_t> random_blocks(DType type, int64_t n, uint32_t seed) {
+  const DTypeTraits& t = *dtype_traits(type);
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> bytes(*dtype_row_bytes(type, n));
+  for (uint8_t& b : bytes) b = uint8_t(rng());
+  std::uniform_real_distribution<float> scale(0.001f, 0.05f), offset(-0.5f, 0.5f);
+  auto set_half = [&](size_t at, float v) {
+    const uint16_t h = fp32_to_fp16(v);
+    std::memcpy(bytes.data() + at, &h, 2);
+  };
+  const int64_t nb = n / t.block_size;
+  for (int64_t i = 0; i < nb; ++i) {
+    const size_t b = size_t(i * t.block_bytes);
+    switch (type) {
+      case DType::Q4_0: set_half(b + offsetof(BlockQ4_0, d), scale(rng)); break;
+      case DType::Q5_0: set_half(b + offsetof(BlockQ5_0, d), scale(rng)); break;
+      case DType::Q8_0: set_half(b + offsetof(BlockQ8_0, d), scale(rng)); break;
+      case DType::Q4_1:
+        set_half(b + offsetof(BlockQ4_1, d), scale(rng));
+        set_half(b + offsetof(BlockQ4_1, m), offset(rng));
+        break;
+      case DType::Q5_1:
+        set_half(b + offsetof(BlockQ5_1, d), scale(rng));
+        set_half(b + offsetof(BlockQ5_1, m), offset(rng));
+        break;
+      case DType::Q2_K:
+        set_half(b + offsetof(BlockQ2_K, d), scale(rng));
+        set_half(b + offsetof(BlockQ2_K, dmin), scale(rng));
+        break;
+      case DType::Q3_K: set_half(b + offsetof(BlockQ3_K, d), scale(rng)); break;
+      case DType::Q4_K:
+        set_half(b + offsetof(BlockQ4_K, d), scale(rng));
+        set_half(b + offsetof(BlockQ4_K, dmin), scale(rng));
+        break;
+      case DType::Q5_K:
+        set_half(b + offsetof(BlockQ5_K, d), scale(rng));
+        set_half(b + offsetof(BlockQ5_K, dmin), scale(rng));
+        break;
+      case DType::Q6_K: set_half(b + offsetof(BlockQ6_K, d), scale(rng)); break;
+      default: return {};
+    }
+  }
+  return bytes;
+}
+
+TEST_P(VecDotTest, RandomBitPatternsMatchReference) {
+  int tested = 0;
+  for (int k = 0; k < dtype_count(); ++k) {
+    const DTypeTraits& t = dtype_traits_at(k);
+    if (t.vec_dot_ref == nullptr || !t.is_quantized || !untestable(t).empty()) continue;
+    for (int64_t blocks : {1, 3, 8}) {
+      const int64_t n = blocks * t.block_size;
+      const auto wq = random_blocks(t.type, n, uint32_t(n) + uint32_t(k));
+      if (wq.empty()) break;
+      const auto a = random_floats(n, uint32_t(n) * 5 + k);
+      const auto aq = quantize(t.vec_dot_type, a);
+      std::vector<float> wf(size_t(n), 0.0f);
+      t.to_float(wq.data(), wf.data(), n);
+      double magnitude = 0.0;
+      for (int64_t i = 0; i < n; ++i) magnitude += std::fabs(double(wf[size_t(i)]) * a[size_t(i)]);
+      const float want = t.vec_dot_ref(n, wq.data(), aq.data());
+      const float got = vec_dot_kernel(t.type, GetParam())(n, wq.data(), aq.data());
+      EXPECT_LE(std::fabs(double(got) - double(want)), kDotTol * magnitude)
+          << t.name << " n=" << n << " got " << got << " want " << want << " magnitude " << magnitude;
+      ++tested;
+    }
+  }
+  EXPECT_GT(tested, 0);
 }
 
 TEST_P(VecDotTest, RowsMatchSingleRowCalls) {

@@ -333,10 +333,11 @@ void decode_q2_k(const BlockQ2_K& b, KDecoded* k) {
   k->group = 16;
   k->d = fp16_to_fp32(b.d);
   k->dmin = fp16_to_fp32(b.dmin);
-  for (int e = 0; e < kQK_K; ++e) {
-    const int half = e / 128, j = (e % 128) / 32, l = e % 32;
-    k->q[e] = (b.qs[half * 32 + l] >> (2 * j)) & 3;
-  }
+  // Each half of 128 elements uses 32 bytes; element 32*j + l of the half is
+  // bits 2j..2j+1 of byte l.
+  for (int half = 0; half < 2; ++half)
+    for (int j = 0; j < 4; ++j)
+      for (int l = 0; l < 32; ++l) k->q[half * 128 + 32 * j + l] = (b.qs[half * 32 + l] >> (2 * j)) & 3;
   for (int g = 0; g < kQK_K / 16; ++g) {
     k->scale[g] = b.scales[g] & 0xF;
     k->min[g] = b.scales[g] >> 4;
@@ -347,11 +348,15 @@ void decode_q3_k(const BlockQ3_K& b, KDecoded* k) {
   k->group = 16;
   k->d = fp16_to_fp32(b.d);
   k->dmin = 0;
-  for (int e = 0; e < kQK_K; ++e) {
-    const int half = e / 128, j = (e % 128) / 32, l = e % 32;
-    const int low = (b.qs[half * 32 + l] >> (2 * j)) & 3;
-    const int high = (b.hmask[l] >> (4 * half + j)) & 1;
-    k->q[e] = low - (high ? 0 : 4);
+  // Low 2 bits as Q2_K; the high bit of element e is bit e / 32 of hmask[e % 32].
+  for (int half = 0; half < 2; ++half) {
+    for (int j = 0; j < 4; ++j) {
+      for (int l = 0; l < 32; ++l) {
+        const int low = (b.qs[half * 32 + l] >> (2 * j)) & 3;
+        const int high = (b.hmask[l] >> (4 * half + j)) & 1;
+        k->q[half * 128 + 32 * j + l] = low - (high ? 0 : 4);
+      }
+    }
   }
   int8_t scales[16];
   q3_k_scales(b.scales, scales);
@@ -365,10 +370,12 @@ void decode_q4_k(const BlockQ4_K& b, KDecoded* k) {
   k->group = 32;
   k->d = fp16_to_fp32(b.d);
   k->dmin = fp16_to_fp32(b.dmin);
-  for (int e = 0; e < kQK_K; ++e) {
-    const int chunk = e / 64, r = e % 64;
-    const uint8_t byte = b.qs[chunk * 32 + r % 32];
-    k->q[e] = r < 32 ? (byte & 0xF) : (byte >> 4);
+  // Each 64 elements use 32 bytes: low nibbles are the first 32, high the next.
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    for (int l = 0; l < 32; ++l) {
+      k->q[chunk * 64 + l] = b.qs[chunk * 32 + l] & 0xF;
+      k->q[chunk * 64 + 32 + l] = b.qs[chunk * 32 + l] >> 4;
+    }
   }
   for (int g = 0; g < kQK_K / 32; ++g) {
     uint8_t sc, m;
@@ -382,12 +389,12 @@ void decode_q5_k(const BlockQ5_K& b, KDecoded* k) {
   k->group = 32;
   k->d = fp16_to_fp32(b.d);
   k->dmin = fp16_to_fp32(b.dmin);
-  for (int e = 0; e < kQK_K; ++e) {
-    const int chunk = e / 64, r = e % 64, l = r % 32;
-    const uint8_t byte = b.qs[chunk * 32 + l];
-    const int low = r < 32 ? (byte & 0xF) : (byte >> 4);
-    const int high = (b.qh[l] >> (e / 32)) & 1;
-    k->q[e] = low + 16 * high;
+  // Low 4 bits as Q4_K; the fifth bit of element e is bit e / 32 of qh[e % 32].
+  for (int chunk = 0; chunk < 4; ++chunk) {
+    for (int l = 0; l < 32; ++l) {
+      k->q[chunk * 64 + l] = (b.qs[chunk * 32 + l] & 0xF) + 16 * ((b.qh[l] >> (2 * chunk)) & 1);
+      k->q[chunk * 64 + 32 + l] = (b.qs[chunk * 32 + l] >> 4) + 16 * ((b.qh[l] >> (2 * chunk + 1)) & 1);
+    }
   }
   for (int g = 0; g < kQK_K / 32; ++g) {
     uint8_t sc, m;
@@ -401,12 +408,19 @@ void decode_q6_k(const BlockQ6_K& b, KDecoded* k) {
   k->group = 16;
   k->d = fp16_to_fp32(b.d);
   k->dmin = 0;
-  for (int e = 0; e < kQK_K; ++e) {
-    const int half = e / 128, quarter = (e % 128) / 32, l = e % 32;
-    const uint8_t byte = b.ql[half * 64 + l + (quarter & 1) * 32];
-    const int low = quarter < 2 ? (byte & 0xF) : (byte >> 4);
-    const int high = (b.qh[half * 32 + l] >> (2 * quarter)) & 3;
-    k->q[e] = (low | (high << 4)) - 32;
+  // Each half of 128 elements uses 64 ql and 32 qh bytes. Quarter j (32
+  // elements): low nibbles of ql[0..32) (j = 0), ql[32..64) (j = 1), then high
+  // nibbles (j = 2, 3); its top 2 bits are bits 2j..2j+1 of qh[l].
+  for (int half = 0; half < 2; ++half) {
+    const uint8_t* ql = b.ql + half * 64;
+    const uint8_t* qh = b.qh + half * 32;
+    int* q = k->q + half * 128;
+    for (int l = 0; l < 32; ++l) {
+      q[l] = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+      q[l + 32] = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+      q[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+      q[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+    }
   }
   for (int g = 0; g < kQK_K / 16; ++g) {
     k->scale[g] = b.scales[g];
@@ -421,11 +435,10 @@ void dequantize_k(const void* x, float* y, int64_t n) {
   KDecoded k;
   for (int64_t i = 0; i < nb; ++i) {
     decode(b[i], &k);
-    for (int e = 0; e < kQK_K; ++e) {
-      const int g = e / k.group;
+    for (int g = 0; g < kQK_K / k.group; ++g) {
       const float dl = k.d * float(k.scale[g]);
       const float ml = k.dmin * float(k.min[g]);
-      y[i * kQK_K + e] = dl * float(k.q[e]) - ml;
+      for (int e = g * k.group; e < (g + 1) * k.group; ++e) y[i * kQK_K + e] = dl * float(k.q[e]) - ml;
     }
   }
 }

@@ -1,6 +1,6 @@
 // Compares the reference kernels (and the dispatched variants) with PyTorch,
 // for the ops whose math is easy to get subtly wrong: GroupNorm, conv2d,
-// RoPE in both modes, GELU (tanh and erf) and SiLU. The fixtures in
+// RoPE in both modes, GELU (tanh and erf), SiLU and bilinear upsampling. The fixtures in
 // src/kernels/testdata/ are written by tools/reference/ops_reference.py; each
 // is float32 arrays back to back, in the order that script documents.
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "kernels/norm.h"
 #include "kernels/op_test_util.h"
 #include "kernels/rope.h"
+#include "kernels/upsample.h"
 
 namespace aigc {
 namespace {
@@ -119,6 +120,23 @@ TEST(OpsVsTorch, GeluAndSilu) {
   EXPECT_LE(rel_error(got, silu_want), kTol);
   // The forms differ: tanh GELU is an approximation, visibly apart from erf GELU.
   EXPECT_GT(rel_error(gelu_t, gelu_e), 1e-5);
+}
+
+TEST(OpsVsTorch, UpsampleBilinear) {
+  Fixture fx("upsample_bilinear.f32");
+  ASSERT_TRUE(fx.loaded());
+  const int64_t P = 2, H = 5, W = 7;
+  const auto x = fx.take(P * H * W);
+  struct Size { int64_t oh, ow; };
+  for (const Size sz : {Size{10, 14}, Size{8, 3}}) {
+    const auto want = fx.take(P * sz.oh * sz.ow);
+    std::vector<float> got(want.size());
+    upsample_bilinear_ref(got.data(), x.data(), P, H, W, sz.oh, sz.ow);
+    EXPECT_LE(rel_error(got, want), kTol) << sz.oh << "x" << sz.ow;
+    upsample_bilinear(got.data(), x.data(), P, H, W, sz.oh, sz.ow);
+    EXPECT_LE(rel_error(got, want), kTol) << sz.oh << "x" << sz.ow;
+  }
+  EXPECT_TRUE(fx.fully_read());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Tests for upsample.h: every variant equals the scalar reference bit for
-// bit on odd sizes; thread-count independence.
+// Tests for upsample.h: every nearest-2x variant equals the scalar reference
+// bit for bit on odd sizes; bilinear keeps constants and equals its
+// reference; thread-count independence.
 #include "kernels/upsample.h"
 
 #include "kernels/op_test_util.h"
@@ -36,6 +37,21 @@ TEST(UpsampleThreads, OneAndTwoThreadsBitIdentical) {
     upsample_nearest2x(b.data(), in.data(), 4, 9, 11);
   }
   EXPECT_TRUE(same_bits(a, b));
+}
+
+TEST(UpsampleBilinear, ConstantStaysConstantAndThreadsAgree) {
+  const std::vector<float> in(3 * 5 * 7, 2.5f);
+  std::vector<float> out(3 * 11 * 4);
+  upsample_bilinear(out.data(), in.data(), 3, 5, 7, 11, 4);
+  for (float y : out) EXPECT_EQ(y, 2.5f);
+  const auto x = random_floats(3 * 5 * 7, 2);
+  std::vector<float> want(3 * 10 * 14), got(want.size());
+  upsample_bilinear_ref(want.data(), x.data(), 3, 5, 7, 10, 14);
+  {
+    ThreadCount t(2);
+    upsample_bilinear(got.data(), x.data(), 3, 5, 7, 10, 14);
+  }
+  EXPECT_TRUE(same_bits(got, want));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 """PyTorch references for the CPU ops whose math is easy to get subtly wrong
-(GroupNorm, conv2d, RoPE normal vs NeoX, GELU/SiLU), written as small fixtures
+(GroupNorm, conv2d, RoPE normal vs NeoX, GELU/SiLU, bilinear upsampling), written as small fixtures
 that src/kernels/ops_reference_test.cpp compares the C++ reference kernels to.
 
 Run with /usr/bin/python3 (Debian's torch). Writes src/kernels/testdata/*.f32:
@@ -89,6 +89,13 @@ def activations(rng):
     write("activations.f32", [x, F.gelu(xs, approximate="tanh").numpy(), F.gelu(xs).numpy(), F.silu(xs).numpy()])
 
 
+def upsample_bilinear(rng):
+    # x [2, 5, 7] (planes, H, W); out [2, 10, 14] (2x); out [2, 8, 3] (any size, mixed up/down)
+    x = f32(rng.standard_normal((1, 2, 5, 7)))
+    outs = [F.interpolate(t64(x), size=size, mode="bilinear", align_corners=False).numpy() for size in ((10, 14), (8, 3))]
+    write("upsample_bilinear.f32", [x] + outs)
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     rng = np.random.default_rng(20261128)
@@ -96,6 +103,7 @@ def main():
     conv2d(rng)
     rope(rng)
     activations(rng)
+    upsample_bilinear(rng)
     return 0
 
 

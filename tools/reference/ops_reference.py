@@ -92,7 +92,8 @@ def activations(rng):
 def upsample_bilinear(rng):
     # x [2, 5, 7] (planes, H, W); out [2, 10, 14] (2x); out [2, 8, 3] (any size, mixed up/down)
     x = f32(rng.standard_normal((1, 2, 5, 7)))
-    outs = [F.interpolate(t64(x), size=size, mode="bilinear", align_corners=False).numpy() for size in ((10, 14), (8, 3))]
+    outs = [F.interpolate(t64(x), size=size, mode="bilinear", align_corners=False).numpy()
+            for size in ((10, 14), (8, 3))]
     write("upsample_bilinear.f32", [x] + outs)
 
 

@@ -1,6 +1,7 @@
 // libFuzzer target for the safetensors reader: each input is tried as a
 // .safetensors image (header, tiling, tensor views, summary printing) and as
-// a sharded set's index.json text. Seeds: fuzz/seeds/safetensors/.
+// a sharded set's index.json text. Seeds: fuzz/seeds/safetensors/ (written by
+// tools/reference/write_safetensors.py).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

@@ -81,22 +81,31 @@ inline __m256i bits_to_bytes(const uint8_t* p) {
 struct ActBlock32 {
   __m256i q;     // the 32 quants
   __m256i term;  // offset_term of the weight type's offset (unused where there is none)
-  float d;
 };
 
 inline __m256 fma_block(float d, __m256i sums, __m256 acc) {
   return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sums), acc);
 }
 
+// The half-float `d` of 8 consecutive blocks as 8 floats, converted with one instruction.
+template <class Block>
+inline __m256 halves8(const Block* b) {
+  return _mm256_cvtph_ps(_mm_setr_epi16(short(b[0].d), short(b[1].d), short(b[2].d), short(b[3].d), short(b[4].d),
+                                        short(b[5].d), short(b[6].d), short(b[7].d)));
+}
+
 // out[r] = dot of weight row r (at vx + r * stride bytes) with y, for r < kRows.
-// act(y block) -> ActBlock32; block_dot(x block, ActBlock32, acc) -> acc.
-// Every row sees the same operations in the same order whatever kRows is, so
+// act(y block) -> ActBlock32; sums(x block, ActBlock32) -> int32 sums of the
+// block's integer dot. Even blocks accumulate in acc0, odd ones in acc1, each
+// scaled by d_x * d_y (a float product, whichever way it is computed), and
+// every row sees the same operations in the same order whatever kRows is, so
 // the multi-row results equal the single-row ones bit for bit.
-template <int kRows, class BlockX, class BlockY, class Act, class BlockDot>
-void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float* out, Act act, BlockDot block_dot) {
+template <int kRows, class BlockX, class BlockY, class Act, class Sums>
+void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float* out, Act act, Sums sums) {
   const BlockY* y = static_cast<const BlockY*>(vy);
   const BlockX* x[kRows];
   __m256 acc0[kRows], acc1[kRows];
+#pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
     x[r] = reinterpret_cast<const BlockX*>(static_cast<const char*>(vx) + size_t(r) * stride);
     acc0[r] = _mm256_setzero_ps();
@@ -104,28 +113,47 @@ void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float*
   }
   const int64_t nb = n / kQK;
   int64_t i = 0;
+  // 8 blocks a step: their scale products converted together, then broadcast from memory.
+  alignas(32) float d8[kRows][8];
+  for (; i + 8 <= nb; i += 8) {
+    const __m256 dy = halves8(y + i);
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) _mm256_store_ps(d8[r], _mm256_mul_ps(halves8(x[r] + i), dy));
+#pragma GCC unroll 4
+    for (int j = 0; j < 8; j += 2) {
+      const ActBlock32 a0 = act(y[i + j]), a1 = act(y[i + j + 1]);
+#pragma GCC unroll 4
+      for (int r = 0; r < kRows; ++r) {
+        acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d8[r][j]), _mm256_cvtepi32_ps(sums(x[r][i + j], a0)), acc0[r]);
+        acc1[r] =
+            _mm256_fmadd_ps(_mm256_set1_ps(d8[r][j + 1]), _mm256_cvtepi32_ps(sums(x[r][i + j + 1], a1)), acc1[r]);
+      }
+    }
+  }
   for (; i + 2 <= nb; i += 2) {
     const ActBlock32 a0 = act(y[i]), a1 = act(y[i + 1]);
+#pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
-      acc0[r] = block_dot(x[r][i], a0, acc0[r]);
-      acc1[r] = block_dot(x[r][i + 1], a1, acc1[r]);
+      acc0[r] = fma_block(half_to_float(x[r][i].d) * half_to_float(y[i].d), sums(x[r][i], a0), acc0[r]);
+      acc1[r] = fma_block(half_to_float(x[r][i + 1].d) * half_to_float(y[i + 1].d), sums(x[r][i + 1], a1), acc1[r]);
     }
   }
   if (i < nb) {
     const ActBlock32 a0 = act(y[i]);
-    for (int r = 0; r < kRows; ++r) acc0[r] = block_dot(x[r][i], a0, acc0[r]);
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r) {
+      acc0[r] = fma_block(half_to_float(x[r][i].d) * half_to_float(y[i].d), sums(x[r][i], a0), acc0[r]);
+    }
   }
+#pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) out[r] = hsum_f32x8(_mm256_add_ps(acc0[r], acc1[r]));
 }
 
 template <int kRows>
 void dot_q8_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
   dot_rows32<kRows, BlockQ8_0, BlockQ8_0>(
-      n, x, stride, y, out,
-      [](const BlockQ8_0& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256(), half_to_float(b.d)}; },
-      [](const BlockQ8_0& b, const ActBlock32& a, __m256 acc) {
-        return fma_block(half_to_float(b.d) * a.d, dot_signed_i32(load32(b.qs), a.q), acc);
-      });
+      n, x, stride, y, out, [](const BlockQ8_0& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256()}; },
+      [](const BlockQ8_0& b, const ActBlock32& a) { return dot_signed_i32(load32(b.qs), a.q); });
 }
 
 // Q4_0 / Q5_0: x = d * (q - off) with q unsigned, so sum(x y) = d_x d_y (sum(q y) - off * sum(y)).
@@ -135,11 +163,9 @@ void dot_q4_0_rows(int64_t n, const void* x, size_t stride, const void* y, float
       n, x, stride, y, out,
       [](const BlockQ8_0& b) {
         const __m256i q = load32(b.qs);
-        return ActBlock32{q, offset_term(_mm256_set1_epi8(8), q), half_to_float(b.d)};
+        return ActBlock32{q, offset_term(_mm256_set1_epi8(8), q)};
       },
-      [](const BlockQ4_0& b, const ActBlock32& a, __m256 acc) {
-        return fma_block(half_to_float(b.d) * a.d, dot_offset_i32(nibbles32(b.qs), a.q, a.term), acc);
-      });
+      [](const BlockQ4_0& b, const ActBlock32& a) { return dot_offset_i32(nibbles32(b.qs), a.q, a.term); });
 }
 
 template <int kRows>
@@ -148,12 +174,11 @@ void dot_q5_0_rows(int64_t n, const void* x, size_t stride, const void* y, float
       n, x, stride, y, out,
       [](const BlockQ8_0& b) {
         const __m256i q = load32(b.qs);
-        return ActBlock32{q, offset_term(_mm256_set1_epi8(16), q), half_to_float(b.d)};
+        return ActBlock32{q, offset_term(_mm256_set1_epi8(16), q)};
       },
-      [](const BlockQ5_0& b, const ActBlock32& a, __m256 acc) {
+      [](const BlockQ5_0& b, const ActBlock32& a) {
         const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10));
-        const __m256i q = _mm256_or_si256(nibbles32(b.qs), hi);
-        return fma_block(half_to_float(b.d) * a.d, dot_offset_i32(q, a.q, a.term), acc);
+        return dot_offset_i32(_mm256_or_si256(nibbles32(b.qs), hi), a.q, a.term);
       });
 }
 

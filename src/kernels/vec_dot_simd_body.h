@@ -11,8 +11,8 @@
 //   __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term)
 //       with term = offset_term(off, s): dot_i32 of (u[b] - off[b]) and s[b],
 //       u and off in 0..31; the term depends only on s, so rows share it
-// The scaled sums of the K types (int16 products times int16 scales) are the
-// same instructions on both ISAs and live here.
+//   __m256i madd_acc(__m256i acc, __m256i p, __m256i scales)
+//       acc + the int32 pair sums of int16 lanes p * scales (the K types' scaling)
 // Everything here has internal linkage, so no ISA-specific code leaks into a
 // symbol that other code shares (the ODR rule for ISA files).
 //
@@ -52,10 +52,10 @@ inline __m256i nibbles32(const uint8_t* qs) {
   return _mm256_and_si256(_mm256_srlv_epi64(b, _mm256_set_epi64x(4, 4, 0, 0)), _mm256_set1_epi8(0x0F));
 }
 
-// sum over bytes of u * s * scale, as 8 int32 lanes; scales as 16 int16 lanes
-// (lane k applies to bytes 2k and 2k+1). |u * s| pair sums stay within int16.
-inline __m256i dot_scaled_i32(__m256i u, __m256i s, __m256i scales) {
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales);
+// acc + sum over bytes of u * s * scale, as 8 int32 lanes; scales as 16 int16
+// lanes (lane k applies to bytes 2k and 2k+1). |u * s| pair sums stay within int16.
+inline __m256i dot_scaled_acc(__m256i acc, __m256i u, __m256i s, __m256i scales) {
+  return madd_acc(acc, _mm256_maddubs_epi16(u, s), scales);
 }
 
 // int16 scales for 32 bytes: sc8[g] for bytes 0..15, sc8[g + 1] for bytes 16..31.
@@ -273,8 +273,8 @@ float dot_q45_k_body(int64_t n, const void* vx, const void* vy) {
       const int8_t* q8 = y[i].qs + 64 * j;
       const __m256i s_lo = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(int16_t(0x0100 + 0x0404 * j)));
       const __m256i s_hi = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(int16_t(0x0302 + 0x0404 * j)));
-      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(lo, load32(q8), s_lo));
-      sumi = _mm256_add_epi32(sumi, dot_scaled_i32(hi, load32(q8 + 32), s_hi));
+      sumi = dot_scaled_acc(sumi, lo, load32(q8), s_lo);
+      sumi = dot_scaled_acc(sumi, hi, load32(q8 + 32), s_hi);
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
   }
@@ -315,8 +315,7 @@ inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)),
       };
       for (int k = 0; k < 4; ++k) {
-        sumi = _mm256_add_epi32(
-            sumi, dot_scaled_i32(q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(sc8, 8 * h + 2 * k)));
+        sumi = dot_scaled_acc(sumi, q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(sc8, 8 * h + 2 * k));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), _mm256_sub_epi32(sumi, bias), acc);
@@ -353,8 +352,9 @@ inline float dot_q3_k_body(int64_t n, const void* vx, const void* vy) {
         const __m256i bit = _mm256_set1_epi8(int8_t(1 << (4 * h + j)));
         const __m256i minus4 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), zero), four);
         const __m256i q8 = load32(y[i].qs + 128 * h + 32 * j);
-        const __m256i s = scale_pair(sc8, 8 * h + 2 * j);
-        sumi = _mm256_add_epi32(sumi, _mm256_sub_epi32(dot_scaled_i32(q2, q8, s), dot_scaled_i32(minus4, q8, s)));
+        // (q2 - minus4) * q8 as int16 pair sums: at most 2 * 4 * 128 in magnitude.
+        const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q2, q8), _mm256_maddubs_epi16(minus4, q8));
+        sumi = madd_acc(sumi, p, scale_pair(sc8, 8 * h + 2 * j));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
@@ -380,8 +380,7 @@ inline float dot_q2_k_body(int64_t n, const void* vx, const void* vy) {
       const __m256i qv = load32(x[i].qs + 32 * h);
       for (int j = 0; j < 4; ++j) {
         const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(qv, _mm_cvtsi32_si128(2 * j)), m3);
-        sumi = _mm256_add_epi32(sumi,
-                                dot_scaled_i32(q2, load32(y[i].qs + 128 * h + 32 * j), scale_pair(sc8, 8 * h + 2 * j)));
+        sumi = dot_scaled_acc(sumi, q2, load32(y[i].qs + 128 * h + 32 * j), scale_pair(sc8, 8 * h + 2 * j));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);

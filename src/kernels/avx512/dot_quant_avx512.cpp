@@ -1,8 +1,8 @@
 // AVX-512 (VNNI) dots of the quantized weight types against Q8_0 / Q8_1 /
 // Q8_K activations: the shared kernel bodies with VNNI integer primitives
 // (vpdpbusd on 256-bit registers, which sums four u8 x s8 products into each
-// int32 lane without the int16 step of AVX2). The K types' per-16 scales are
-// applied to int16 pair sums, the same instructions as AVX2.
+// int32 lane without the int16 step of AVX2; vpdpwssd applies the K types'
+// int16 scales and accumulates in one instruction).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -11,6 +11,7 @@ namespace aigc {
 namespace {
 
 inline __m256i dot_i32(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
+inline __m256i madd_acc(__m256i acc, __m256i p, __m256i scales) { return _mm256_dpwssd_epi32(acc, p, scales); }
 inline __m256i offset_term(__m256i off, __m256i s) { return dot_i32(off, s); }
 inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term) { return _mm256_sub_epi32(dot_i32(u, s), term); }
 

@@ -1,0 +1,1 @@
+// Image layer: placeholder translation unit until the first image module lands.

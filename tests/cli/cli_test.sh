@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End-to-end tests of the aigc program: every subcommand on real files, exit
+# codes and error messages on bad input, and same-seed determinism across
+# thread counts. Run by ctest: cli_test.sh AIGC_BINARY TESTDATA_DIR SHARED_DATA_DIR
+set -u
+aigc=$1
+data=$2
+shared=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# expect_ok NAME CMD... : exit 0
+expect_ok() { local name=$1; shift; if "$@" > "$tmp/out" 2> "$tmp/err"; then ok; else bad "$name (exit $?)"; cat "$tmp/err"; fi; }
+# expect_error NAME PATTERN CMD... : non-zero exit and stderr matching PATTERN
+expect_error() {
+  local name=$1 pattern=$2; shift 2
+  if "$@" > "$tmp/out" 2> "$tmp/err"; then bad "$name: exit 0, expected an error"; return; fi
+  if grep -q -E "$pattern" "$tmp/err"; then ok; else bad "$name: stderr does not match '$pattern'"; cat "$tmp/err"; fi
+}
+
+model=$data/llm/llama.gguf
+
+# inspect: real vocabularies, our models, safetensors, and bad files
+if [ -d "$shared/vocab" ]; then
+  for f in "$shared"/vocab/*.gguf; do
+    expect_ok "inspect $(basename "$f")" "$aigc" inspect "$f"
+    grep -q "tokenizer.ggml.tokens" "$tmp/out" || bad "inspect $(basename "$f"): no token list shown"
+  done
+else
+  echo "skipping the shared vocabularies: $shared/vocab is absent"
+fi
+expect_ok "inspect llama" "$aigc" inspect "$model"
+grep -q "blk.0.attn_q.weight" "$tmp/out" || bad "inspect llama: tensor table missing"
+for f in "$(dirname "$0")"/../../fuzz/seeds/safetensors/*.safetensors; do
+  expect_ok "inspect $(basename "$f")" "$aigc" inspect "$f"
+done
+head -c 100 /dev/urandom > "$tmp/garbage.bin"
+expect_error "inspect garbage" "aigc: .*garbage.bin" "$aigc" inspect "$tmp/garbage.bin"
+head -c 3000 "$model" > "$tmp/truncated.gguf"
+expect_error "inspect truncated gguf" "aigc: .*truncated.gguf" "$aigc" inspect "$tmp/truncated.gguf"
+expect_error "inspect missing" "No such file" "$aigc" inspect "$tmp/none.gguf"
+
+# text: greedy, seeded sampling identical across thread counts, JSON schema
+expect_ok "text greedy" "$aigc" text -m "$model" -p "hello" -n 6 --temp 0
+"$aigc" text -m "$model" -p "abc" -n 12 --temp 0.9 --seed 7 -t 1 > "$tmp/t1" 2> /dev/null
+"$aigc" text -m "$model" -p "abc" -n 12 --temp 0.9 --seed 7 -t 2 > "$tmp/t2" 2> /dev/null
+if cmp -s "$tmp/t1" "$tmp/t2" && [ -s "$tmp/t1" ]; then ok; else bad "same seed, 1 vs 2 threads: different text"; fi
+cat > "$tmp/schema.json" <<'JSON'
+{"type": "object", "properties": {"id": {"type": "integer"}, "ok": {"type": "boolean"}}, "required": ["id", "ok"]}
+JSON
+expect_ok "text --json-schema" "$aigc" text -m "$model" -p "x" -n 80 --seed 3 --json-schema "$tmp/schema.json"
+if python3 -c 'import json,sys; v=json.loads(open(sys.argv[1]).read()); assert isinstance(v["id"], int) and isinstance(v["ok"], bool)' "$tmp/out"; then ok; else bad "json-schema output does not validate: $(cat "$tmp/out")"; fi
+expect_error "text without model" "model" "$aigc" text -p "hi"
+expect_error "text bad logit bias" "logit-bias" "$aigc" text -m "$model" -p "hi" --logit-bias "abc"
+expect_error "text invalid utf-8" "byte" "$aigc" text -m "$model" -p "$(printf 'ok\xff')"
+echo '{"type": "string", "pattern": "a+"}' > "$tmp/unsupported.json"
+expect_error "text unsupported schema" "pattern" "$aigc" text -m "$model" -p "hi" --json-schema "$tmp/unsupported.json"
+expect_error "text prompt over context" "truncate" "$aigc" text -m "$model" -p "$(head -c 400 /dev/zero | tr '\0' 'a')" -c 16
+
+# tokenize, perplexity, quantize
+expect_ok "tokenize" "$aigc" tokenize -m "$model" -p "hi"
+grep -q -E '^[0-9]+( [0-9]+)*$' "$tmp/out" || bad "tokenize: not a line of ids: $(cat "$tmp/out")"
+head -c 3000 /dev/urandom | base64 > "$tmp/text.txt"
+expect_ok "perplexity" "$aigc" perplexity -m "$model" -f "$tmp/text.txt" -c 32
+grep -q "perplexity: " "$tmp/out" || bad "perplexity: no figure printed"
+expect_ok "quantize Q8_0" "$aigc" quantize "$model" "$tmp/q8.gguf" Q8_0
+expect_ok "inspect quantized" "$aigc" inspect "$tmp/q8.gguf"
+grep -q "Q8_0" "$tmp/out" || bad "quantized model has no Q8_0 tensors"
+expect_ok "text on quantized" "$aigc" text -m "$tmp/q8.gguf" -p "hello" -n 4 --temp 0
+expect_error "quantize bad type" "not a weight type" "$aigc" quantize "$model" "$tmp/x.gguf" Q9_9
+
+# bench and info
+expect_ok "bench kernels --quick" "$aigc" bench kernels --quick
+expect_ok "info" "$aigc" info
+expect_error "unknown subcommand" "" "$aigc" frobnicate
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -58,10 +58,23 @@ inline __m256i dot_scaled_acc(__m256i acc, __m256i u, __m256i s, __m256i scales)
   return madd_acc(acc, _mm256_maddubs_epi16(u, s), scales);
 }
 
-// int16 scales for 32 bytes: sc8[g] for bytes 0..15, sc8[g + 1] for bytes 16..31.
-inline __m256i scale_pair(__m128i sc8, int g) {
-  const int64_t lo = int64_t(0x0101010101010101) * g, hi = int64_t(0x0101010101010101) * (g + 1);
-  return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, _mm_set_epi64x(hi, lo)));
+// 16 int8 scales widened to int16, each group of 8 in both 128-bit halves.
+struct Scales16 {
+  __m256i lo;  // scales 0..7
+  __m256i hi;  // scales 8..15
+};
+
+inline Scales16 widen_scales(__m128i sc8) {
+  return {_mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(sc8)),
+          _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(sc8, 8)))};
+}
+
+// int16 scales for 32 bytes (g even): scale g for bytes 0..15, scale g + 1 for bytes 16..31.
+inline __m256i scale_pair(const Scales16& s, int g) {
+  const int k = (g % 8) / 2;
+  const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(int16_t(0x0302 + 0x0404 * k)),
+                                        _mm_set1_epi16(int16_t(0x0100 + 0x0404 * k)));
+  return _mm256_shuffle_epi8(g < 8 ? s.lo : s.hi, pick);
 }
 
 // 0xFF in byte j where bit j of the little-endian 32-bit word at p is set.
@@ -260,6 +273,7 @@ float dot_q45_k_body(int64_t n, const void* vx, const void* vy) {
     __m256i hv = _mm256_setzero_si256();
     if constexpr (kFiveBit) hv = load32(x[i].qh);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
       const __m256i q = load32(x[i].qs + 32 * j);
       __m256i lo = _mm256_and_si256(q, m4);
@@ -297,10 +311,12 @@ inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+    const Scales16 scales = widen_scales(sc8);
     // 32 * sum_g sc[g] * bsums[g]: the "- 32" of every quant.
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
     const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(load32(y[i].bsums), sc16), 5);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; ++h) {
       const uint8_t* ql = x[i].ql + 64 * h;
       const __m256i qh = load32(x[i].qh + 32 * h);
@@ -314,8 +330,9 @@ inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4)),
       };
+#pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
-        sumi = dot_scaled_acc(sumi, q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(sc8, 8 * h + 2 * k));
+        sumi = dot_scaled_acc(sumi, q[k], load32(y[i].qs + 128 * h + 32 * k), scale_pair(scales, 8 * h + 2 * k));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), _mm256_sub_epi32(sumi, bias), acc);
@@ -323,13 +340,20 @@ inline float dot_q6_k_body(int64_t n, const void* vx, const void* vy) {
   return hsum_f32x8(acc);
 }
 
-// Q3_K's 16 signed 6-bit scales (stored + 32), packed in 12 bytes.
-inline void unpack_q3_k_scales(const uint8_t* p, int8_t* sc) {
-  for (int j = 0; j < 16; ++j) {
-    const int lo = j < 8 ? p[j] & 0x0F : p[j - 8] >> 4;
-    const int hi = (p[8 + j % 4] >> (2 * (j / 4))) & 3;
-    sc[j] = int8_t((lo | (hi << 4)) - 32);
-  }
+// Q3_K's 16 signed 6-bit scales (stored + 32), packed in 12 bytes: scale j
+// has low bits from nibble j of bytes 0..7 (low nibbles first) and high bits
+// from bits 2 * (j / 4) of byte 8 + j % 4. Built in integer registers, so
+// the vector load does not wait on byte stores.
+inline __m128i unpack_q3_k_scales(const uint8_t* p) {
+  uint32_t a, b, c;
+  std::memcpy(&a, p, 4);
+  std::memcpy(&b, p + 4, 4);
+  std::memcpy(&c, p + 8, 4);
+  const uint32_t m4 = 0x0F0F0F0F, m2 = 0x03030303;
+  const __m128i v = _mm_setr_epi32(int((a & m4) | ((c & m2) << 4)), int((b & m4) | (((c >> 2) & m2) << 4)),
+                                   int(((a >> 4) & m4) | (((c >> 4) & m2) << 4)),
+                                   int(((b >> 4) & m4) | (((c >> 6) & m2) << 4)));
+  return _mm_sub_epi8(v, _mm_set1_epi8(32));
 }
 
 // Q3_K: x = d * sc[g] * (q2 - (hmask bit ? 0 : 4)), 16 scales per 16 elements (in element order).
@@ -340,13 +364,13 @@ inline float dot_q3_k_body(int64_t n, const void* vx, const void* vy) {
   const __m256i m3 = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), zero = _mm256_setzero_si256();
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    int8_t sc[16];
-    unpack_q3_k_scales(x[i].scales, sc);
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
+    const Scales16 scales = widen_scales(unpack_q3_k_scales(x[i].scales));
     const __m256i hm = load32(x[i].hmask);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; ++h) {
       const __m256i qv = load32(x[i].qs + 32 * h);
+#pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) {
         const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(qv, _mm_cvtsi32_si128(2 * j)), m3);
         const __m256i bit = _mm256_set1_epi8(int8_t(1 << (4 * h + j)));
@@ -354,7 +378,7 @@ inline float dot_q3_k_body(int64_t n, const void* vx, const void* vy) {
         const __m256i q8 = load32(y[i].qs + 128 * h + 32 * j);
         // (q2 - minus4) * q8 as int16 pair sums: at most 2 * 4 * 128 in magnitude.
         const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q2, q8), _mm256_maddubs_epi16(minus4, q8));
-        sumi = madd_acc(sumi, p, scale_pair(sc8, 8 * h + 2 * j));
+        sumi = madd_acc(sumi, p, scale_pair(scales, 8 * h + 2 * j));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);
@@ -371,16 +395,18 @@ inline float dot_q2_k_body(int64_t n, const void* vx, const void* vy) {
   __m256 acc = _mm256_setzero_ps(), acc_m = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const __m128i sc_mn = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
-    const __m128i sc8 = _mm_and_si128(sc_mn, _mm_set1_epi8(0x0F));
+    const Scales16 scales = widen_scales(_mm_and_si128(sc_mn, _mm_set1_epi8(0x0F)));
     const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc_mn, 4), _mm_set1_epi8(0x0F)));
     acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * half_to_float(x[i].dmin)),
                             _mm256_cvtepi32_ps(_mm256_madd_epi16(load32(y[i].bsums), mins16)), acc_m);
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
     for (int h = 0; h < 2; ++h) {
       const __m256i qv = load32(x[i].qs + 32 * h);
+#pragma GCC unroll 4
       for (int j = 0; j < 4; ++j) {
         const __m256i q2 = _mm256_and_si256(_mm256_srl_epi16(qv, _mm_cvtsi32_si128(2 * j)), m3);
-        sumi = dot_scaled_acc(sumi, q2, load32(y[i].qs + 128 * h + 32 * j), scale_pair(sc8, 8 * h + 2 * j));
+        sumi = dot_scaled_acc(sumi, q2, load32(y[i].qs + 128 * h + 32 * j), scale_pair(scales, 8 * h + 2 * j));
       }
     }
     acc = fma_block(y[i].d * half_to_float(x[i].d), sumi, acc);

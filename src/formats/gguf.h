@@ -4,8 +4,11 @@
 //
 // Every size, count, string length and offset is checked against the file
 // before use; a bad file gives a Status naming the file, the field and the
-// problem, never a crash or an allocation larger than the file allows. A
-// GgufFile is immutable after open(): safe to read from many threads at once.
+// problem, never a crash. No allocation is sized by a count from the file
+// before that count is checked against the bytes left: strings, arrays of
+// numbers and arrays of strings stay views into the file, so parsed metadata
+// takes at most a small multiple of the file's size. A GgufFile is immutable
+// after open(): safe to read from many threads at once.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// matmul: shape checks, the threaded matrix x vector path, the GEMM path and
+// matmul: shape checks, the dot-product path, the GEMM path and
 // the scalar reference.
 #include "kernels/matmul.h"
 
@@ -38,33 +38,45 @@ VecDotFn vec_dot_for(DType w_type) { return vec_dot_kernel(w_type, active_isa())
 
 FromFloatFn quantize_activation_for(DType act_type) { return quantize_activation_kernel(act_type, active_isa()); }
 
-// The caller's buffer for x quantized to vec_dot_type.
+// The caller's buffer for the rows of x quantized to vec_dot_type.
 thread_local std::vector<uint8_t> t_act;
 
-constexpr int64_t kMatvecChunkRows = 16;  // rows per work item (a multiple of the multi-row dot's 4)
+constexpr int64_t kDotChunkRows = 16;  // weight rows per work item (a multiple of the multi-row dot's 4)
 
-void matvec(float* y, const Tensor& w, const float* x, const MatmulShape& s) {
+// Y = X W^T as dot products: each row of x quantized once to vec_dot_type,
+// then every weight row dotted with every token while it is in cache.
+void matmul_dots(float* y, const Tensor& w, const float* x, const MatmulShape& s) {
   const DTypeTraits& wt = *dtype_traits(w.dtype);
   const Isa isa = active_isa();
   const void* act = x;
+  int64_t act_stride = s.x_ld * int64_t(sizeof(float));  // bytes from one token's activation to the next
   if (wt.vec_dot_type != DType::F32) {
-    const uint64_t bytes = *dtype_row_bytes(wt.vec_dot_type, s.n_in);
-    if (t_act.size() < bytes) t_act.resize(bytes);
-    quantize_activation_for(wt.vec_dot_type)(x, t_act.data(), s.n_in);
+    act_stride = int64_t(*dtype_row_bytes(wt.vec_dot_type, s.n_in));
+    if (t_act.size() < size_t(act_stride * s.n_tokens)) t_act.resize(size_t(act_stride * s.n_tokens));
+    const FromFloatFn quantize = quantize_activation_for(wt.vec_dot_type);
+    for (int64_t t = 0; t < s.n_tokens; ++t) quantize(x + t * s.x_ld, t_act.data() + t * act_stride, s.n_in);
     act = t_act.data();
   }
   const char* w_data = static_cast<const char*>(w.data);
-  const int64_t n_chunks = (s.n_out + kMatvecChunkRows - 1) / kMatvecChunkRows;
-  const bool parallel = s.n_out * s.n_in > 16384;
+  const int64_t n_chunks = (s.n_out + kDotChunkRows - 1) / kDotChunkRows;
+  const bool parallel = s.n_tokens * s.n_out * s.n_in > 16384;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < n_chunks; ++c) {
-    const int64_t r0 = c * kMatvecChunkRows;
-    const int64_t rows = std::min(kMatvecChunkRows, s.n_out - r0);
-    vec_dot_rows(w.dtype, isa, s.n_in, rows, w_data + r0 * s.w_row_bytes, size_t(s.w_row_bytes), act, y + r0);
+    const int64_t r0 = c * kDotChunkRows;
+    const int64_t rows = std::min(kDotChunkRows, s.n_out - r0);
+    for (int64_t t = 0; t < s.n_tokens; ++t)
+      vec_dot_rows(w.dtype, isa, s.n_in, rows, w_data + r0 * s.w_row_bytes, size_t(s.w_row_bytes),
+                   static_cast<const char*>(act) + t * act_stride, y + t * s.y_ld + r0);
   }
 }
 
 }  // namespace
+
+int64_t matmul_gemm_min_tokens(DType w_type) {
+  if (w_type == DType::F32) return 8;
+  if (w_type == DType::F16 || w_type == DType::BF16) return 32;
+  return 64;
+}
 
 bool matmul_supports(DType w_type) {
   const DTypeTraits* wt = dtype_traits(w_type);
@@ -74,8 +86,8 @@ bool matmul_supports(DType w_type) {
 
 void matmul(Tensor y, const Tensor& w, const Tensor& x) {
   const MatmulShape s = check_shapes(y, w, x);
-  if (s.n_tokens == 1) {
-    matvec(y.ptr<float>(), w, x.ptr<const float>(), s);
+  if (s.n_tokens < matmul_gemm_min_tokens(w.dtype)) {
+    matmul_dots(y.ptr<float>(), w, x.ptr<const float>(), s);
     return;
   }
   gemm_f32(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,

@@ -9,18 +9,20 @@
 //   y: [n_tokens, n_out] F32 (or [n_out]), innermost contiguous
 //
 // Two paths, chosen by n_tokens:
-// - n_tokens == 1 (decode; bound by memory bandwidth): x is quantized once to
-//   the weight type's vec_dot_type (Q8_0, Q8_1, Q8_K; F32 for plain types)
-//   and each output is one vec_dot against a weight row. Threads take
-//   contiguous ranges of output rows.
-// - n_tokens > 1 (prompt; bound by compute): gemm_f32 with F32 activations,
-//   weights dequantized to F32 tile by tile.
+// - n_tokens < matmul_gemm_min_tokens(w.dtype) (decode, batched decode; bound by memory
+//   bandwidth): each row of x is quantized once to the weight type's
+//   vec_dot_type (Q8_0, Q8_1, Q8_K; F32 for plain types) and each output is
+//   one vec_dot of a weight row with it. Threads take fixed chunks of weight
+//   rows, each dotted with every token while in cache. A token's result does
+//   not depend on the other tokens in the batch.
+// - from that many tokens on (prompt; bound by compute): gemm_f32
+//   with F32 activations, weights dequantized to F32 tile by tile.
 // Every output element is computed by one thread in a fixed order, so the
 // result is bit-identical whatever the thread count. Scratch memory (the
 // quantized activation, packing buffers) is per thread and grows once; calls
 // of an already-seen size do not allocate.
 //
-// Shapes and types are the caller's contract (checked with AIGC_ASSERT):
+// y must not overlap x or w. Shapes and types are the caller's contract (checked with AIGC_ASSERT):
 // model loaders validate tensor shapes and types before they get here.
 #pragma once
 
@@ -28,6 +30,14 @@
 #include "core/tensor.h"
 
 namespace aigc {
+
+// The fewest tokens for which matmul uses the GEMM for weights of w_type;
+// below it, dot products against quantized activations. The GEMM has a fixed
+// cost (dequantizing and packing every weight) that enough tokens must share;
+// measured on the development machine (2-core AVX2): from about 8 tokens for
+// F32 weights; for F16, BF16 and the quantized types, whose dots cost less
+// per token and whose dequantization costs more, from about 32 and 64.
+int64_t matmul_gemm_min_tokens(DType w_type);
 
 // Whether matmul supports weights of this type (it can dequantize them and
 // has a dot product for them).
@@ -37,8 +47,8 @@ void matmul(Tensor y, const Tensor& w, const Tensor& x);
 
 // Scalar reference: the exact math on the stored weights, y = sum_i
 // to_float(w)[o, i] * x[t, i] accumulated in double, with F32 activations.
-// (The n_tokens == 1 path of matmul differs from it by the rounding of the
-// activation to vec_dot_type.)
+// (matmul's dot-product path differs from it by the rounding of the
+// activations to vec_dot_type.)
 void matmul_ref(Tensor y, const Tensor& w, const Tensor& x);
 
 }  // namespace aigc

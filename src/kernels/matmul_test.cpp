@@ -62,7 +62,7 @@ std::vector<int64_t> n_in_sizes(DType type) {
 std::vector<double> tolerances(const Weights& w, const std::vector<float>& x, int64_t n_tokens, int64_t n_out,
                                int64_t n_in) {
   const DType act_type = dtype_traits(w.tensor.dtype)->vec_dot_type;
-  const bool quantized_act = n_tokens == 1 && act_type != DType::F32;
+  const bool quantized_act = n_tokens < matmul_gemm_min_tokens(w.tensor.dtype) && act_type != DType::F32;
   std::vector<double> tol(size_t(n_tokens * n_out));
   for (int64_t t = 0; t < n_tokens; ++t) {
     double x_max = 0.0;
@@ -100,7 +100,9 @@ TEST_P(MatmulTest, MatchesReferenceForEveryTypeAndShape) {
     for (int64_t n_in : n_in_sizes(type)) {
       for (int64_t n_out : {1, 3, 17, 65}) {
         const Weights w = make_weights(type, n_out, n_in, uint32_t(n_in * 131 + n_out));
-        for (int64_t n_tokens : {1, 2, 3, 7, 33}) {
+        const int64_t gemm_min = matmul_gemm_min_tokens(type);  // both paths, and the switch between them
+        for (int64_t n_tokens : {int64_t(1), int64_t(2), int64_t(3), int64_t(7), int64_t(33), gemm_min - 1, gemm_min,
+                                 gemm_min + 1}) {
           SCOPED_TRACE(std::string(dtype_name(type)) + " n_tokens=" + std::to_string(n_tokens) +
                        " n_out=" + std::to_string(n_out) + " n_in=" + std::to_string(n_in));
           const std::vector<float> x = random_floats(n_tokens * n_in, uint32_t(n_tokens * 7 + n_in));
@@ -116,27 +118,36 @@ TEST_P(MatmulTest, MatchesReferenceForEveryTypeAndShape) {
   }
 }
 
-// The n_tokens == 1 path is the quantized-activation dot product: compare it
-// with vec_dot_ref on the reference-quantized activation.
-TEST_P(MatmulTest, MatvecMatchesQuantizedActivationReference) {
+// Below matmul_gemm_min_tokens, matmul is the quantized-activation dot product:
+// compare it with vec_dot_ref on the reference-quantized activations, and
+// check that each token's result is what it gets on its own, bit for bit.
+TEST_P(MatmulTest, DotPathMatchesQuantizedActivationReference) {
   for (DType type : testable_types()) {
     const DTypeTraits& wt = *dtype_traits(type);
     const DTypeTraits& at = *dtype_traits(wt.vec_dot_type);
     for (int64_t n_in : n_in_sizes(type)) {
-      SCOPED_TRACE(std::string(wt.name) + " n_in=" + std::to_string(n_in));
-      const int64_t n_out = 17;
+      const int64_t n_out = 17, n_tokens = std::min<int64_t>(matmul_gemm_min_tokens(type) - 1, 9);
       const Weights w = make_weights(type, n_out, n_in, 5);
-      const std::vector<float> x = random_floats(n_in, 6);
+      const std::vector<float> x = random_floats(n_tokens * n_in, 6);
+      std::vector<float> got(static_cast<size_t>(n_tokens * n_out));
+      matmul(make_tensor(DType::F32, {n_tokens, n_out}, got.data()), w.tensor,
+             make_tensor(DType::F32, {n_tokens, n_in}, const_cast<float*>(x.data())));
       std::vector<uint8_t> xq(size_t(*dtype_row_bytes(at.type, n_in)));
-      at.from_float(x.data(), xq.data(), n_in);
-      std::vector<float> got(static_cast<size_t>(n_out));
-      matmul(make_tensor(DType::F32, {1, n_out}, got.data()), w.tensor,
-             make_tensor(DType::F32, {1, n_in}, const_cast<float*>(x.data())));
-      for (int64_t o = 0; o < n_out; ++o) {
-        const float want = wt.vec_dot_ref(n_in, w.tensor.row(o), xq.data());
-        double abs_sum = 0.0;
-        for (int64_t i = 0; i < n_in; ++i) abs_sum += std::fabs(double(w.dequant[size_t(o * n_in + i)]) * x[size_t(i)]);
-        ASSERT_NEAR(got[size_t(o)], want, 4.0 * double(n_in) * 1.2e-7 * abs_sum * 1.1 + 1e-5) << "row " << o;
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        SCOPED_TRACE(std::string(wt.name) + " n_in=" + std::to_string(n_in) + " token " + std::to_string(t));
+        const float* xt = x.data() + t * n_in;
+        at.from_float(xt, xq.data(), n_in);
+        std::vector<float> alone(static_cast<size_t>(n_out));
+        matmul(make_tensor(DType::F32, {1, n_out}, alone.data()), w.tensor,
+               make_tensor(DType::F32, {1, n_in}, const_cast<float*>(xt)));
+        for (int64_t o = 0; o < n_out; ++o) {
+          const float g = got[size_t(t * n_out + o)];
+          EXPECT_EQ(fp32_to_bits(g), fp32_to_bits(alone[size_t(o)])) << "row " << o;
+          const float want = wt.vec_dot_ref(n_in, w.tensor.row(o), xq.data());
+          double abs_sum = 0.0;
+          for (int64_t i = 0; i < n_in; ++i) abs_sum += std::fabs(double(w.dequant[size_t(o * n_in + i)]) * xt[i]);
+          ASSERT_NEAR(g, want, 4.0 * double(n_in) * 1.2e-7 * abs_sum * 1.1 + 1e-5) << "row " << o;
+        }
       }
     }
   }
@@ -147,7 +158,7 @@ TEST_P(MatmulTest, BitIdenticalForAnyThreadCount) {
     const int64_t n_in = std::max<int64_t>(512, dtype_traits(type)->block_size * 2);
     const int64_t n_out = 130;
     const Weights w = make_weights(type, n_out, n_in, 9);
-    for (int64_t n_tokens : {1, 33}) {
+    for (int64_t n_tokens : {int64_t(1), int64_t(5), matmul_gemm_min_tokens(type) + 1}) {
       SCOPED_TRACE(std::string(dtype_name(type)) + " n_tokens=" + std::to_string(n_tokens));
       const std::vector<float> x = random_floats(n_tokens * n_in, 10);
       const Tensor xt = make_tensor(DType::F32, {n_tokens, n_in}, const_cast<float*>(x.data()));
@@ -177,7 +188,7 @@ TEST_P(MatmulTest, StridedViewsMatchContiguous) {
     std::vector<uint8_t> w_copy(size_t(w_row_bytes) * size_t(n_out));
     for (int64_t o = 0; o < n_out; ++o) std::memcpy(w_copy.data() + o * w_row_bytes, w.row(o), w_row_bytes);
     const Tensor w_contig = make_tensor(type, {n_out, n_in}, w_copy.data());
-    for (int64_t n_tokens : {1, 5}) {
+    for (int64_t n_tokens : {int64_t(1), int64_t(5), matmul_gemm_min_tokens(type) + 1}) {
       SCOPED_TRACE(std::string(dtype_name(type)) + " n_tokens=" + std::to_string(n_tokens));
       const int64_t x_ld = n_in + 3, y_ld = n_out + 5;
       std::vector<float> x = random_floats(n_tokens * x_ld, 12), x_copy(size_t(n_tokens * n_in));

@@ -135,7 +135,7 @@ TEST_P(VecDotTest, RandomBitPatternsMatchReference) {
   for (int k = 0; k < dtype_count(); ++k) {
     const DTypeTraits& t = dtype_traits_at(k);
     if (t.vec_dot_ref == nullptr || !t.is_quantized || !untestable(t).empty()) continue;
-    for (int64_t blocks : {1, 3, 8}) {
+    for (int64_t blocks : {1, 3, 8, 11}) {
       const int64_t n = blocks * t.block_size;
       const auto wq = random_blocks(t.type, n, uint32_t(n) + uint32_t(k));
       if (wq.empty()) break;
@@ -159,7 +159,7 @@ TEST_P(VecDotTest, RowsMatchSingleRowCalls) {
   for (int k = 0; k < dtype_count(); ++k) {
     const DTypeTraits& t = dtype_traits_at(k);
     if (t.vec_dot_ref == nullptr || !untestable(t).empty()) continue;
-    const int64_t n = 3 * (t.block_size == 1 ? 33 : t.block_size);
+    const int64_t n = t.block_size == 1 ? 99 : 19 * t.block_size;  // 8-block steps, a pair and a tail
     const int64_t rows = 11;  // two multi-row calls and a remainder
     const uint64_t row_bytes = *dtype_row_bytes(t.type, n);
     const size_t stride = size_t(row_bytes) + 8;  // rows with a gap between them

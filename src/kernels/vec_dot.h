@@ -16,6 +16,10 @@
 //
 // Activation limits: the integer dots assume activation quants in -127..127,
 // which is what every activation quantizer here writes.
+//
+// BF16 weights pair with F32 activations on every ISA (widening BF16 is a
+// shift); there is no BF16 x BF16 (vdpbf16ps) pairing, which would round
+// the activations to 8 mantissa bits.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +41,9 @@ FromFloatFn quantize_activation_kernel(DType act_type, Isa isa);
 
 // out[r] = dot(weight row r, y) for r in [0, n_rows): weight row r starts at
 // x + r * x_row_stride bytes; y is one activation row in the vec_dot_type.
-// Same results, bit for bit, as n_rows calls of vec_dot_kernel(weight_type, isa).
+// Same results, bit for bit, as n_rows calls of vec_dot_kernel(weight_type, isa),
+// and faster where a multi-row kernel shares the activation work between
+// rows (Q4_0, Q5_0, Q8_0: four rows a step). The matrix x vector path.
 void vec_dot_rows(DType weight_type, Isa isa, int64_t n, int64_t n_rows, const void* x, size_t x_row_stride,
                   const void* y, float* out);
 

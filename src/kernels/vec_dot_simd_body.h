@@ -126,7 +126,7 @@ void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float*
   }
   const int64_t nb = n / kQK;
   int64_t i = 0;
-  // 8 blocks a step: their scale products converted together, then broadcast from memory.
+  // 8 blocks a step: their scale products converted together, then broadcast one by one.
   alignas(32) float d8[kRows][8];
   for (; i + 8 <= nb; i += 8) {
     const __m256 dy = halves8(y + i);

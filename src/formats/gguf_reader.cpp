@@ -63,10 +63,12 @@ GgufValue decode_scalar(GgufType t, const uint8_t* p) {
   return v;
 }
 
+// A name from the file, quoted for a message: printable ASCII, cut if long.
 std::string quoted(std::string_view s) {
+  constexpr size_t kMax = 96;
   std::string r = "'";
-  for (char c : s.substr(0, 64)) r += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (s.size() > 64) r += "...";
+  for (char c : s.substr(0, kMax)) r += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > kMax) r += "...";
   return r + "'";
 }
 
@@ -217,7 +219,7 @@ class GgufFile::Parser {
     std::string_view key;
     AIGC_RETURN_IF_ERROR(read_string(field + " key", &key));
     if (key.empty()) return fail(field + " key", "is empty");
-    const std::string where = "metadata '" + std::string(key) + "'";
+    const std::string where = "metadata " + quoted(key);
     if (f_->kv_index_.count(std::string(key))) return fail(where, "duplicate key");
     uint32_t type = 0;
     AIGC_RETURN_IF_ERROR(read(where + " type", &type));
@@ -311,7 +313,7 @@ class GgufFile::Parser {
     const std::string field = "tensor " + std::to_string(t);
     std::string_view name;
     AIGC_RETURN_IF_ERROR(read_string(field + " name", &name));
-    const std::string where = "tensor '" + std::string(name) + "'";
+    const std::string where = "tensor " + quoted(name);
     if (f_->tensor_index_.count(std::string(name))) return fail(where, "duplicate tensor name");
     uint32_t n_dims = 0;
     AIGC_RETURN_IF_ERROR(read(where + " n_dims", &n_dims));
@@ -379,7 +381,7 @@ class GgufFile::Parser {
     std::vector<const GgufTensorInfo*> by_offset;
     by_offset.reserve(f_->tensors_.size());
     for (GgufTensorInfo& t : f_->tensors_) {
-      const std::string where = "tensor '" + t.name + "'";
+      const std::string where = "tensor " + quoted(t.name);
       if (t.offset > data_bytes || t.nbytes > data_bytes - t.offset) {
         return fail(where, "data at offset " + std::to_string(t.offset) + " + " + std::to_string(t.nbytes) +
                                " bytes runs past the end of the data section (" + std::to_string(data_bytes) +
@@ -395,8 +397,8 @@ class GgufFile::Parser {
       const GgufTensorInfo* prev = by_offset[j - 1];
       const GgufTensorInfo* cur = by_offset[j];
       if (prev->offset + prev->nbytes > cur->offset) {
-        return fail("tensor '" + cur->name + "'", "data at offset " + std::to_string(cur->offset) +
-                                                      " overlaps tensor '" + prev->name + "' (offset " +
+        return fail("tensor " + quoted(cur->name), "data at offset " + std::to_string(cur->offset) +
+                                                      " overlaps tensor " + quoted(prev->name) + " (offset " +
                                                       std::to_string(prev->offset) + ", " +
                                                       std::to_string(prev->nbytes) + " bytes)");
       }

@@ -210,6 +210,14 @@ TEST(GgufMetadata, EmptyAndDuplicateKeys) {
   expect_error(Bytes().header(0, 1).str("").u32(4).u32(1), StatusCode::kCorruption, {"key", "empty"});
   expect_error(Bytes().header(0, 2).kv_u32("a.b", 1).kv_u32("a.b", 2), StatusCode::kCorruption,
                {"metadata 'a.b'", "duplicate key"});
+  // Long or binary keys are cut and made printable in messages.
+  const std::string key = std::string(5000, 'k') + "\n\x01";
+  Bytes b;
+  b.header(0, 2).kv_u32(key, 1).kv_u32(key, 2);
+  Result<GgufFile> r = parse(b.bytes());
+  ASSERT_FALSE(r.ok());
+  EXPECT_LT(r.status().message().size(), 300u) << r.status().message();
+  EXPECT_NE(r.status().message().find("kkk...': duplicate key"), std::string::npos) << r.status().message();
 }
 
 TEST(GgufMetadata, UnknownTypes) {

@@ -80,17 +80,28 @@ thread_local Scratch t_packed_a;  // the caller's: A in panels, shared by its te
 thread_local Scratch t_packed_b;  // each thread's: one kGemmNc x kGemmKc slice of B
 thread_local Scratch t_row;       // each thread's: one dequantized row slice
 
-// Panel ip of packed A holds rows [ip * kGemmMr, +kGemmMr) as [k][kGemmMr],
-// zero-padded. Written in order, reading the rows side by side.
-void pack_a_panel(int64_t ip, int64_t m, int64_t k, const float* a, int64_t lda, float* packed) {
-  float* dst = packed + ip * kGemmMr * k;
+// Packed A is stored block by block along k: for the block at k0 (kc wide),
+// panel ip holds rows [ip * kGemmMr, +kGemmMr) x columns [k0, k0 + kc) as
+// [kc][kGemmMr], zero-padded, at packed + k0 * m_padded + ip * kGemmMr * kc.
+// So the panels the micro-kernel streams for one block are contiguous (no
+// cache-set conflicts from a large panel stride).
+const float* packed_a_panel(const float* packed, int64_t m_padded, int64_t k0, int64_t kc, int64_t ip) {
+  return packed + k0 * m_padded + ip * kGemmMr * kc;
+}
+
+// Packs panel ip of A for every block along k, reading the rows side by side.
+void pack_a_panel(int64_t ip, int64_t m, int64_t m_padded, int64_t k, const float* a, int64_t lda, float* packed) {
   const int64_t row0 = ip * kGemmMr;
   const int64_t valid = std::min(kGemmMr, m - row0);
   const float* src[kGemmMr];
   for (int64_t i = 0; i < valid; ++i) src[i] = a + (row0 + i) * lda;
-  for (int64_t p = 0; p < k; ++p, dst += kGemmMr) {
-    for (int64_t i = 0; i < valid; ++i) dst[i] = src[i][p];
-    for (int64_t i = valid; i < kGemmMr; ++i) dst[i] = 0.0f;
+  for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
+    const int64_t kc = std::min(kGemmKc, k - k0);
+    float* dst = packed + k0 * m_padded + ip * kGemmMr * kc;
+    for (int64_t p = k0; p < k0 + kc; ++p, dst += kGemmMr) {
+      for (int64_t i = 0; i < valid; ++i) dst[i] = src[i][p];
+      for (int64_t i = valid; i < kGemmMr; ++i) dst[i] = 0.0f;
+    }
   }
 }
 
@@ -165,7 +176,8 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   const TileKernel kern = tile_kernel(isa);
   const ToFloatFn to_float = b_to_float(*bt, isa);
   const int64_t m_panels = (m + kGemmMr - 1) / kGemmMr;
-  float* packed_a = t_packed_a.get(m_panels * kGemmMr * k);
+  const int64_t m_padded = m_panels * kGemmMr;
+  float* packed_a = t_packed_a.get(m_padded * k);
   const int64_t n_tiles = (n + kGemmNc - 1) / kGemmNc;
   const int64_t m_chunks = (m + kGemmMChunk - 1) / kGemmMChunk;
   const int64_t n_items = n_tiles * m_chunks;
@@ -174,7 +186,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
 #pragma omp parallel if (parallel)
   {
 #pragma omp for schedule(static)
-    for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, m, k, a, lda, packed_a);
+    for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, m, m_padded, k, a, lda, packed_a);
 
     float* packed_b = t_packed_b.get(kGemmNc * kGemmKc);
     float* row_buf = t_row.get(kMaxNr * kGemmKc);
@@ -192,7 +204,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
           for (int64_t jb = 0; jb < nb; jb += kern.nr) {
             const float* b_panel = packed_b + jb * kc;
             for (int64_t i = mb; i < mb_end; i += kGemmMr) {
-              const float* a_panel = packed_a + i * k + k0 * kGemmMr;
+              const float* a_panel = packed_a_panel(packed_a, m_padded, k0, kc, i / kGemmMr);
               run_tile(kern, kc, a_panel, b_panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmMr, m - i),
                        std::min(kern.nr, nb - jb), k0 > 0);
             }

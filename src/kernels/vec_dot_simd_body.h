@@ -100,38 +100,49 @@ inline __m256 fma_block(float d, __m256i sums, __m256 acc) {
   return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sums), acc);
 }
 
-// The half-float `d` of 8 consecutive blocks as 8 floats, converted with one instruction.
-template <class Block>
+// One half-float field (`d`, `m`, `s`) of 8 consecutive blocks as 8 floats,
+// converted with one instruction.
+template <auto kField, class Block>
 inline __m256 halves8(const Block* b) {
-  return _mm256_cvtph_ps(_mm_setr_epi16(short(b[0].d), short(b[1].d), short(b[2].d), short(b[3].d), short(b[4].d),
-                                        short(b[5].d), short(b[6].d), short(b[7].d)));
+  return _mm256_cvtph_ps(_mm_setr_epi16(short(b[0].*kField), short(b[1].*kField), short(b[2].*kField),
+                                        short(b[3].*kField), short(b[4].*kField), short(b[5].*kField),
+                                        short(b[6].*kField), short(b[7].*kField)));
 }
 
 // out[r] = dot of weight row r (at vx + r * stride bytes) with y, for r < kRows.
 // act(y block) -> ActBlock32; sums(x block, ActBlock32) -> int32 sums of the
 // block's integer dot. Even blocks accumulate in acc0, odd ones in acc1, each
-// scaled by d_x * d_y (a float product, whichever way it is computed), and
-// every row sees the same operations in the same order whatever kRows is, so
-// the multi-row results equal the single-row ones bit for bit.
-template <int kRows, class BlockX, class BlockY, class Act, class Sums>
+// scaled by d_x * d_y (a float product, whichever way it is computed). With
+// kWithMin (Q4_1 / Q5_1 against Q8_1) each block also adds m_x * s_y. Every
+// row sees the same operations in the same order whatever kRows is, so the
+// multi-row results equal the single-row ones bit for bit.
+template <int kRows, bool kWithMin, class BlockX, class BlockY, class Act, class Sums>
 void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float* out, Act act, Sums sums) {
   const BlockY* y = static_cast<const BlockY*>(vy);
   const BlockX* x[kRows];
-  __m256 acc0[kRows], acc1[kRows];
+  __m256 acc0[kRows], acc1[kRows], acc_m[kRows];
+  float sum_m[kRows];
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
     x[r] = reinterpret_cast<const BlockX*>(static_cast<const char*>(vx) + size_t(r) * stride);
     acc0[r] = _mm256_setzero_ps();
     acc1[r] = _mm256_setzero_ps();
+    acc_m[r] = _mm256_setzero_ps();
+    sum_m[r] = 0.0f;
   }
   const int64_t nb = n / kQK;
   int64_t i = 0;
   // 8 blocks a step: their scale products converted together, then broadcast one by one.
   alignas(32) float d8[kRows][8];
   for (; i + 8 <= nb; i += 8) {
-    const __m256 dy = halves8(y + i);
+    const __m256 dy = halves8<&BlockY::d>(y + i);
 #pragma GCC unroll 4
-    for (int r = 0; r < kRows; ++r) _mm256_store_ps(d8[r], _mm256_mul_ps(halves8(x[r] + i), dy));
+    for (int r = 0; r < kRows; ++r) _mm256_store_ps(d8[r], _mm256_mul_ps(halves8<&BlockX::d>(x[r] + i), dy));
+    if constexpr (kWithMin) {
+      const __m256 sy = halves8<&BlockY::s>(y + i);
+#pragma GCC unroll 4
+      for (int r = 0; r < kRows; ++r) acc_m[r] = _mm256_fmadd_ps(halves8<&BlockX::m>(x[r] + i), sy, acc_m[r]);
+    }
 #pragma GCC unroll 4
     for (int j = 0; j < 8; j += 2) {
       const ActBlock32 a0 = act(y[i + j]), a1 = act(y[i + j + 1]);
@@ -143,28 +154,25 @@ void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float*
       }
     }
   }
-  for (; i + 2 <= nb; i += 2) {
-    const ActBlock32 a0 = act(y[i]), a1 = act(y[i + 1]);
+  for (; i < nb; ++i) {
+    const ActBlock32 a = act(y[i]);
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
-      acc0[r] = fma_block(half_to_float(x[r][i].d) * half_to_float(y[i].d), sums(x[r][i], a0), acc0[r]);
-      acc1[r] = fma_block(half_to_float(x[r][i + 1].d) * half_to_float(y[i + 1].d), sums(x[r][i + 1], a1), acc1[r]);
-    }
-  }
-  if (i < nb) {
-    const ActBlock32 a0 = act(y[i]);
-#pragma GCC unroll 4
-    for (int r = 0; r < kRows; ++r) {
-      acc0[r] = fma_block(half_to_float(x[r][i].d) * half_to_float(y[i].d), sums(x[r][i], a0), acc0[r]);
+      __m256& acc = (i % 2 == 0) ? acc0[r] : acc1[r];
+      acc = fma_block(half_to_float(x[r][i].d) * half_to_float(y[i].d), sums(x[r][i], a), acc);
+      if constexpr (kWithMin) sum_m[r] += half_to_float(x[r][i].m) * half_to_float(y[i].s);
     }
   }
 #pragma GCC unroll 4
-  for (int r = 0; r < kRows; ++r) out[r] = hsum_f32x8(_mm256_add_ps(acc0[r], acc1[r]));
+  for (int r = 0; r < kRows; ++r) {
+    out[r] = hsum_f32x8(_mm256_add_ps(acc0[r], acc1[r]));
+    if constexpr (kWithMin) out[r] += hsum_f32x8(acc_m[r]) + sum_m[r];
+  }
 }
 
 template <int kRows>
 void dot_q8_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, BlockQ8_0, BlockQ8_0>(
+  dot_rows32<kRows, false, BlockQ8_0, BlockQ8_0>(
       n, x, stride, y, out, [](const BlockQ8_0& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256()}; },
       [](const BlockQ8_0& b, const ActBlock32& a) { return dot_signed_i32(load32(b.qs), a.q); });
 }
@@ -172,7 +180,7 @@ void dot_q8_0_rows(int64_t n, const void* x, size_t stride, const void* y, float
 // Q4_0 / Q5_0: x = d * (q - off) with q unsigned, so sum(x y) = d_x d_y (sum(q y) - off * sum(y)).
 template <int kRows>
 void dot_q4_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, BlockQ4_0, BlockQ8_0>(
+  dot_rows32<kRows, false, BlockQ4_0, BlockQ8_0>(
       n, x, stride, y, out,
       [](const BlockQ8_0& b) {
         const __m256i q = load32(b.qs);
@@ -183,7 +191,7 @@ void dot_q4_0_rows(int64_t n, const void* x, size_t stride, const void* y, float
 
 template <int kRows>
 void dot_q5_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, BlockQ5_0, BlockQ8_0>(
+  dot_rows32<kRows, false, BlockQ5_0, BlockQ8_0>(
       n, x, stride, y, out,
       [](const BlockQ8_0& b) {
         const __m256i q = load32(b.qs);
@@ -195,43 +203,29 @@ void dot_q5_0_rows(int64_t n, const void* x, size_t stride, const void* y, float
       });
 }
 
+// Q4_1 / Q5_1: sum((d_x q + m) d_y y) = d_x d_y sum(q y) + m * s_y, s_y = d_y sum(y) from the Q8_1 block.
+inline ActBlock32 act_q8_1(const BlockQ8_1& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256()}; }
+
+template <int kRows>
+void dot_q4_1_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_rows32<kRows, true, BlockQ4_1, BlockQ8_1>(n, x, stride, y, out, act_q8_1, [](const BlockQ4_1& b, const ActBlock32& a) {
+    return dot_i32(nibbles32(b.qs), a.q);
+  });
+}
+
+template <int kRows>
+void dot_q5_1_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_rows32<kRows, true, BlockQ5_1, BlockQ8_1>(n, x, stride, y, out, act_q8_1, [](const BlockQ5_1& b, const ActBlock32& a) {
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10));
+    return dot_i32(_mm256_or_si256(nibbles32(b.qs), hi), a.q);
+  });
+}
+
 template <void (*kRowsFn)(int64_t, const void*, size_t, const void*, float*)>
 float one_row(int64_t n, const void* x, const void* y) {
   float out;
   kRowsFn(n, x, 0, y, &out);
   return out;
-}
-
-// Q4_1 / Q5_1: sum(d_x q + m) d_y y = d_x d_y sum(q y) + m * s_y, s_y = d_y sum(y) from the Q8_1 block.
-template <class BlockX, class Quants>
-float dot_x_1_body(int64_t n, const void* vx, const void* vy, Quants quants) {
-  const BlockX* x = static_cast<const BlockX*>(vx);
-  const BlockQ8_1* y = static_cast<const BlockQ8_1*>(vy);
-  const int64_t nb = n / kQK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  float sum_m = 0.0f;
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    acc0 = fma_block(half_to_float(x[i].d) * half_to_float(y[i].d), dot_i32(quants(x[i]), load32(y[i].qs)), acc0);
-    acc1 = fma_block(half_to_float(x[i + 1].d) * half_to_float(y[i + 1].d),
-                     dot_i32(quants(x[i + 1]), load32(y[i + 1].qs)), acc1);
-    sum_m += half_to_float(x[i].m) * half_to_float(y[i].s) + half_to_float(x[i + 1].m) * half_to_float(y[i + 1].s);
-  }
-  if (i < nb) {
-    acc0 = fma_block(half_to_float(x[i].d) * half_to_float(y[i].d), dot_i32(quants(x[i]), load32(y[i].qs)), acc0);
-    sum_m += half_to_float(x[i].m) * half_to_float(y[i].s);
-  }
-  return hsum_f32x8(_mm256_add_ps(acc0, acc1)) + sum_m;
-}
-
-inline float dot_q4_1_body(int64_t n, const void* x, const void* y) {
-  return dot_x_1_body<BlockQ4_1>(n, x, y, [](const BlockQ4_1& b) { return nibbles32(b.qs); });
-}
-
-inline float dot_q5_1_body(int64_t n, const void* x, const void* y) {
-  return dot_x_1_body<BlockQ5_1>(n, x, y, [](const BlockQ5_1& b) {
-    return _mm256_or_si256(nibbles32(b.qs), _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10)));
-  });
 }
 
 // ---- 256-element super-blocks against Q8_K.

@@ -27,12 +27,18 @@ float vec_dot_q4_0_avx512(int64_t n, const void* x, const void* y) { return one_
 void vec_dot_q4_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
   dot_q4_0_rows<4>(n, x, stride, y, out);
 }
-float vec_dot_q4_1_avx512(int64_t n, const void* x, const void* y) { return dot_q4_1_body(n, x, y); }
+float vec_dot_q4_1_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q4_1_rows<1>>(n, x, y); }
+void vec_dot_q4_1_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q4_1_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q5_0_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q5_0_rows<1>>(n, x, y); }
 void vec_dot_q5_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
   dot_q5_0_rows<4>(n, x, stride, y, out);
 }
-float vec_dot_q5_1_avx512(int64_t n, const void* x, const void* y) { return dot_q5_1_body(n, x, y); }
+float vec_dot_q5_1_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q5_1_rows<1>>(n, x, y); }
+void vec_dot_q5_1_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q5_1_rows<4>(n, x, stride, y, out);
+}
 float vec_dot_q8_0_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q8_0_rows<1>>(n, x, y); }
 void vec_dot_q8_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
   dot_q8_0_rows<4>(n, x, stride, y, out);

@@ -10,6 +10,7 @@ class App;
 namespace aigc {
 
 void add_text_commands(CLI::App& app);      // text, tokenize, perplexity (text_commands.cpp)
+void add_chat_command(CLI::App& app);       // chat (chat.cpp)
 void add_quantize_command(CLI::App& app);   // quantize (quantize.cpp)
 void add_bench_text_command(CLI::App& bench);  // bench text (bench_text.cpp)
 

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   });
 
   aigc::add_text_commands(app);
+  aigc::add_chat_command(app);
   aigc::add_quantize_command(app);
 
   CLI::App* bench = app.add_subcommand("bench", "Measure performance against this machine's limits");

@@ -12,101 +12,36 @@
 #include "cli/commands.h"
 #include "cli/llm_session.h"
 #include "text/generate.h"
-#include "text/grammar/json_schema.h"
 
 namespace aigc {
 
 namespace {
 
-Result<std::string> read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::io_error(std::string(what) + " " + path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// "15043+1.5" or "15043-inf": a token id and the bias added to its logit.
-Result<std::pair<int32_t, float>> parse_logit_bias(const std::string& s) {
-  const size_t at = s.find_first_of("+-", 1);
-  try {
-    if (at == std::string::npos) throw std::invalid_argument(s);
-    const int32_t id = std::stoi(s.substr(0, at));
-    const float bias = std::stof(s.substr(at));
-    return std::make_pair(id, bias);
-  } catch (const std::exception&) {
-    return Status::invalid_argument("--logit-bias '" + s + "': expected TOKEN_ID+BIAS or TOKEN_ID-BIAS, e.g. 15043+1.5");
-  }
-}
-
 struct TextOptions {
   LlmOptions llm;
-  std::string prompt, prompt_file, json_schema;
-  std::vector<std::string> logit_bias;
-  GenerateOptions gen;
+  GenerationFlags flags;
+  std::string prompt, prompt_file;
   bool no_bos = false;
 };
-
-void add_sampling_options(CLI::App& cmd, TextOptions& o) {
-  SamplingParams& s = o.gen.sampling;
-  cmd.add_option("-n,--n-predict", o.gen.n_predict, "most tokens to generate (-1 = until the context is full)")
-      ->capture_default_str();
-  cmd.add_option("--temp", s.temperature, "temperature (0 = greedy)")->capture_default_str();
-  cmd.add_option("--top-k", s.top_k, "keep the k most likely tokens (0 = off)")->capture_default_str();
-  cmd.add_option("--top-p", s.top_p, "keep the smallest set with this much probability (1 = off)")->capture_default_str();
-  cmd.add_option("--min-p", s.min_p, "drop tokens below this fraction of the best one's probability (0 = off)")
-      ->capture_default_str();
-  cmd.add_option("--repeat-penalty", s.repeat_penalty, "penalty for repeated tokens (1 = off)")->capture_default_str();
-  cmd.add_option("--repeat-last-n", s.penalty_last_n, "tokens the penalties look back over")->capture_default_str();
-  cmd.add_option("--presence-penalty", s.presence_penalty, "subtracted once from a token seen before")
-      ->capture_default_str();
-  cmd.add_option("--frequency-penalty", s.frequency_penalty, "subtracted per occurrence of a token seen before")
-      ->capture_default_str();
-  cmd.add_option("--logit-bias", o.logit_bias, "TOKEN_ID+BIAS or TOKEN_ID-BIAS (repeatable)");
-  cmd.add_option("-s,--seed", s.seed, "random seed: the same seed and settings give the same text")
-      ->capture_default_str();
-  cmd.add_option("--stop", o.gen.stop, "stop when this text is generated (repeatable)");
-  cmd.add_option("--json-schema", o.json_schema, "constrain the output to JSON valid against this schema file");
-  cmd.add_flag("--truncate", o.gen.truncate, "drop the oldest prompt tokens if the prompt exceeds the context");
-}
 
 int run_text(const TextOptions& opts) {
   TextOptions o = opts;
   if (!o.prompt_file.empty()) {
-    auto text = read_file(o.prompt_file, "prompt file");
+    auto text = read_text_file(o.prompt_file, "prompt file");
     if (!text.ok()) return print_error(text.status());
     o.prompt = *text;
   }
   if (o.prompt.empty()) return print_error(Status::invalid_argument("no prompt: give -p TEXT or -f FILE"));
-  for (const std::string& b : o.logit_bias) {
-    auto lb = parse_logit_bias(b);
-    if (!lb.ok()) return print_error(lb.status());
-    o.gen.sampling.logit_bias.push_back(*lb);
-  }
-  std::optional<Grammar> grammar;
-  if (!o.json_schema.empty()) {
-    auto text = read_file(o.json_schema, "--json-schema");
-    if (!text.ok()) return print_error(text.status());
-    auto schema = nlohmann::ordered_json::parse(*text, nullptr, false);
-    if (schema.is_discarded())
-      return print_error(Status::invalid_argument("--json-schema " + o.json_schema + ": not valid JSON"));
-    auto g = grammar_from_json_schema(schema);
-    if (!g.ok()) return print_error(Status(g.status().code(), o.json_schema + ": " + g.status().message()));
-    grammar.emplace(std::move(g).value());
-    o.gen.grammar = &*grammar;
-  }
   auto session = open_llm(o.llm);
   if (!session.ok()) return print_error(session.status());
   const Tokenizer& tok = *session->tokenizer;
+  auto gen = resolve_generation_flags(o.flags, tok);
+  if (!gen.ok()) return print_error(gen.status());
   auto prompt = tok.encode(o.prompt, /*add_special=*/!o.no_bos, /*parse_special=*/true);
   if (!prompt.ok()) return print_error(Status(prompt.status().code(), "prompt: " + prompt.status().message()));
-  for (const auto& [id, bias] : o.gen.sampling.logit_bias)
-    if (id < 0 || id >= tok.n_vocab())
-      return print_error(Status::invalid_argument("--logit-bias: token id " + std::to_string(id) +
-                                                  " is outside the vocabulary (" + std::to_string(tok.n_vocab()) + ")"));
 
   LlmContext ctx(*session->model, session->n_ctx, 1, o.llm.batch_size);
-  auto r = generate(ctx, tok, *prompt, o.gen, [](std::string_view s) {
+  auto r = generate(ctx, tok, *prompt, gen->options, [](std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
     return true;
@@ -152,7 +87,7 @@ int run_perplexity(const PerplexityOptions& o) {
   llm.ctx_size = o.window;
   auto session = open_llm(llm);
   if (!session.ok()) return print_error(session.status());
-  auto text = read_file(o.text_file, "text file");
+  auto text = read_text_file(o.text_file, "text file");
   if (!text.ok()) return print_error(text.status());
   const Tokenizer& tok = *session->tokenizer;
   auto tokens = tok.encode(*text, /*add_special=*/true, /*parse_special=*/false);
@@ -208,7 +143,7 @@ void add_text_commands(CLI::App& app) {
   t->add_option("-p,--prompt", text->prompt, "the prompt");
   t->add_option("-f,--file", text->prompt_file, "read the prompt from a file");
   t->add_flag("--no-bos", text->no_bos, "do not add the model's BOS token");
-  add_sampling_options(*t, *text);
+  add_generation_flags(*t, text->flags);
   t->callback([text] { run_or_throw(run_text(*text)); });
 
   auto tok = std::make_shared<TokenizeOptions>();

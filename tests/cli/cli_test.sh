@@ -61,6 +61,17 @@ echo '{"type": "string", "pattern": "a+"}' > "$tmp/unsupported.json"
 expect_error "text unsupported schema" "pattern" "$aigc" text -m "$model" -p "hi" --json-schema "$tmp/unsupported.json"
 expect_error "text prompt over context" "truncate" "$aigc" text -m "$model" -p "$(head -c 400 /dev/zero | tr '\0' 'a')" -c 16
 
+# chat: a scripted conversation with /reset; a model without a template is refused
+printf '{%% for m in messages %%}<|{{ m.role }}|>{{ m.content }}\n{%% endfor %%}{%% if add_generation_prompt %%}<|assistant|>{%% endif %%}' > "$tmp/chat.jinja"
+printf 'hello\n/reset\nagain\n/exit\n' > "$tmp/chat.in"
+if "$aigc" chat -m "$model" --chat-template "$tmp/chat.jinja" -n 4 --temp 0 --system "be brief" < "$tmp/chat.in" > "$tmp/out" 2> "$tmp/err" \
+   && grep -q "conversation cleared" "$tmp/err" && [ "$(wc -l < "$tmp/out")" -eq 2 ]; then ok; else bad "chat: scripted conversation"; cat "$tmp/err"; fi
+expect_error "chat without template" "chat-template" "$aigc" chat -m "$model"
+printf '{%% for m in messages %%}{{ m.content | nosuchfilter }}{%% endfor %%}' > "$tmp/bad.jinja"
+echo hi > "$tmp/hi.in"
+"$aigc" chat -m "$model" --chat-template "$tmp/bad.jinja" -n 2 < "$tmp/hi.in" > /dev/null 2> "$tmp/err"
+grep -q "nosuchfilter" "$tmp/err" && ok || bad "chat: unsupported template construct not named: $(cat "$tmp/err")"
+
 # tokenize, perplexity, quantize
 expect_ok "tokenize" "$aigc" tokenize -m "$model" -p "hi"
 grep -q -E '^[0-9]+( [0-9]+)*$' "$tmp/out" || bad "tokenize: not a line of ids: $(cat "$tmp/out")"

@@ -134,6 +134,8 @@ class GgufWriter {
   // InvalidArgument for a duplicate or empty name, a bad shape or a size
   // that does not match.
   Status add_tensor(std::string name, DType dtype, std::vector<int64_t> shape, const void* data, size_t nbytes);
+  // Takes `bytes` without copying (std::move a buffer in to save a copy).
+  Status add_tensor(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<uint8_t> bytes);
   // Writes `path` (via a temporary file renamed into place).
   Status write(const std::string& path) const;
 
@@ -144,6 +146,8 @@ class GgufWriter {
     std::vector<int64_t> shape;  // outermost first
     std::vector<uint8_t> bytes;
   };
+  // InvalidArgument naming the tensor unless add_tensor() may take it.
+  Status check_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape, uint64_t nbytes) const;
   // Deep-copies the strings and raw bytes `v` points to into storage_.
   void own(GgufValue& v);
 

@@ -490,6 +490,17 @@ TEST(GgufWriter, RejectsBadTensors) {
   EXPECT_EQ(w.add_tensor("b", DType::F32, {0, 8}, x, 0).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(w.add_tensor("b", DType::Q4_0, {8}, x, sizeof(x)).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(w.add_tensor("b", DType(4), {8}, x, sizeof(x)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(w.add_tensor("b", DType::F32, {int64_t(1) << 32, int64_t(1) << 32}, x, sizeof(x)).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(w.add_tensor("b", DType::I8, {5}, std::vector<uint8_t>(4)).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(w.add_tensor("moved", DType::I8, {5}, std::vector<uint8_t>{1, 2, 3, 4, 5}).ok());
+  const std::string path = temp_path("moved.gguf");
+  ASSERT_TRUE(w.write(path).ok());
+  Result<GgufFile> r = GgufFile::open(path);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_NE(r->find_tensor("moved"), nullptr);
+  EXPECT_EQ(static_cast<const uint8_t*>(r->find_tensor("moved")->tensor.data)[4], 5);
+  std::filesystem::remove(path);
   const Status s = w.add_tensor("b", DType::F32, {3}, x, sizeof(x));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("'b'"), std::string::npos) << s.message();

@@ -210,6 +210,20 @@ void GgufWriter::add_int32_array(std::string key, const std::vector<int32_t>& va
 
 Status GgufWriter::add_tensor(std::string name, DType dtype, std::vector<int64_t> shape, const void* data,
                               size_t nbytes) {
+  AIGC_RETURN_IF_ERROR(check_tensor(name, dtype, shape, nbytes));  // before reading `data`
+  const uint8_t* b = static_cast<const uint8_t*>(data);
+  tensors_.push_back(PendingTensor{std::move(name), dtype, std::move(shape), std::vector<uint8_t>(b, b + nbytes)});
+  return Status();
+}
+
+Status GgufWriter::add_tensor(std::string name, DType dtype, std::vector<int64_t> shape, std::vector<uint8_t> bytes) {
+  AIGC_RETURN_IF_ERROR(check_tensor(name, dtype, shape, bytes.size()));
+  tensors_.push_back(PendingTensor{std::move(name), dtype, std::move(shape), std::move(bytes)});
+  return Status();
+}
+
+Status GgufWriter::check_tensor(const std::string& name, DType dtype, const std::vector<int64_t>& shape,
+                                uint64_t nbytes) const {
   const std::string where = "GGUF writer: tensor '" + name + "'";
   if (name.empty()) return Status::invalid_argument("GGUF writer: empty tensor name");
   for (const PendingTensor& t : tensors_) {
@@ -234,6 +248,9 @@ Status GgufWriter::add_tensor(std::string name, DType dtype, std::vector<int64_t
       rows *= uint64_t(shape[d]);
     }
   }
+  if (rows > uint64_t(std::numeric_limits<int64_t>::max()) / uint64_t(shape.back())) {
+    return Status::invalid_argument(where + ": element count overflows int64");
+  }
   const std::optional<uint64_t> row_bytes = dtype_row_bytes(dtype, shape.back());
   if (!row_bytes) {
     return Status::invalid_argument(where + ": innermost dimension " + std::to_string(shape.back()) +
@@ -245,8 +262,6 @@ Status GgufWriter::add_tensor(std::string name, DType dtype, std::vector<int64_t
                                     make_tensor(dtype, int(shape.size()), shape.data(), nullptr).shape_string() +
                                     " needs " + std::to_string(*row_bytes) + " x " + std::to_string(rows));
   }
-  const uint8_t* b = static_cast<const uint8_t*>(data);
-  tensors_.push_back(PendingTensor{std::move(name), dtype, std::move(shape), std::vector<uint8_t>(b, b + nbytes)});
   return Status();
 }
 

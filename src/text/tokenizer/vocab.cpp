@@ -93,19 +93,23 @@ Result<Vocab> Vocab::build(const VocabSpec& spec) {
   if (v.kind_ == TokenizerKind::kBpe) {
     if (spec.merges.empty()) return Status::corruption(where + "tokenizer.ggml.merges: missing or empty");
     v.merges_.reserve(spec.merges.size());
+    std::string joined;
     for (size_t r = 0; r < spec.merges.size(); ++r) {
       const std::string& m = spec.merges[r];
-      const std::string key = "tokenizer.ggml.merges[" + std::to_string(r) + "] = " + quoted(m);
+      auto bad = [&](const std::string& problem) {
+        return Status::corruption(where + "tokenizer.ggml.merges[" + std::to_string(r) + "] = " + quoted(m) + ": " +
+                                  problem);
+      };
       const size_t space = m.find(' ', 1);
-      if (space == std::string::npos || space + 1 >= m.size())
-        return Status::corruption(where + key + ": not two tokens separated by a space");
+      if (space == std::string::npos || space + 1 >= m.size()) return bad("not two tokens separated by a space");
       const std::string_view left = std::string_view(m).substr(0, space);
       const std::string_view right = std::string_view(m).substr(space + 1);
-      const int32_t l = v.find(left), rt = v.find(right);
-      const int32_t result = v.find(std::string(left) + std::string(right));
+      joined.assign(left);
+      joined.append(right);
+      const int32_t l = v.find(left), rt = v.find(right), result = v.find(joined);
       if (l < 0 || rt < 0 || result < 0)
-        return Status::corruption(where + key + ": names a token that is not in the vocabulary (" +
-                                  quoted(l < 0 ? left : rt < 0 ? right : std::string(left) + std::string(right)) + ")");
+        return bad("names a token that is not in the vocabulary (" + quoted(l < 0 ? left : rt < 0 ? right : joined) +
+                   ")");
       v.merges_.emplace(uint64_t(uint32_t(l)) << 32 | uint32_t(rt), Merge{int32_t(r), result});
     }
   }
@@ -120,8 +124,12 @@ Result<Vocab> Vocab::build(const VocabSpec& spec) {
 
   for (int32_t id = 0; id < int32_t(n); ++id) {
     const TokenType t = v.tokens_[size_t(id)].type;
-    if (t == TokenType::kControl || t == TokenType::kUserDefined || t == TokenType::kUnknown)
-      v.special_tokens_.push_back(id);
+    if (t != TokenType::kControl && t != TokenType::kUserDefined && t != TokenType::kUnknown) continue;
+    v.special_tokens_.push_back(id);
+    const std::string& text = v.tokens_[size_t(id)].text;
+    std::vector<uint32_t>& lengths = v.special_lengths_[uint8_t(text[0])];
+    if (std::find(lengths.begin(), lengths.end(), uint32_t(text.size())) == lengths.end())
+      lengths.push_back(uint32_t(text.size()));
   }
   std::stable_sort(v.special_tokens_.begin(), v.special_tokens_.end(), [&v](int32_t a, int32_t b) {
     return v.tokens_[size_t(a)].text.size() > v.tokens_[size_t(b)].text.size();

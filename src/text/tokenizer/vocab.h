@@ -86,6 +86,9 @@ class Vocab {
   // Control, user-defined and unknown tokens, longest text first (ties by
   // id): the tokens matched in raw text before pre-tokenization.
   const std::vector<int32_t>& special_tokens() const { return special_tokens_; }
+  // The distinct lengths of the special tokens whose text starts with byte
+  // `b`, for finding them in text without trying every one.
+  const std::vector<uint32_t>& special_lengths(uint8_t b) const { return special_lengths_[b]; }
 
   int32_t bos_id() const { return bos_id_; }  // -1 when the model has none
   int32_t eos_id() const { return eos_id_; }
@@ -115,6 +118,7 @@ class Vocab {
   std::unordered_map<uint64_t, Merge> merges_;  // key: left << 32 | right
   std::array<int32_t, 256> byte_tokens_{};
   std::vector<int32_t> special_tokens_;
+  std::array<std::vector<uint32_t>, 256> special_lengths_;
   int32_t bos_id_ = -1, eos_id_ = -1, unk_id_ = -1, pad_id_ = -1;
   bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false;
 };

@@ -120,7 +120,6 @@ struct PreTokenizer::Regex {
 
 Result<PreTokenizer> PreTokenizer::create(PreTokenizerType type) {
   PreTokenizer p;
-  p.type_ = type;
   for (const char* pattern : regexes_for(type)) {
     int error = 0;
     PCRE2_SIZE error_offset = 0;

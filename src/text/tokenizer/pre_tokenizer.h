@@ -28,7 +28,6 @@ class PreTokenizer {
  public:
   static Result<PreTokenizer> create(PreTokenizerType type);
 
-  PreTokenizerType type() const { return type_; }
   // Appends the pieces of `text` (valid UTF-8) to `pieces`; they are views
   // into `text` and concatenate to it. Empty text gives no pieces.
   void split(std::string_view text, std::vector<std::string_view>& pieces) const;
@@ -36,7 +35,6 @@ class PreTokenizer {
  private:
   struct Regex;
 
-  PreTokenizerType type_ = PreTokenizerType::kDefault;
   std::vector<std::shared_ptr<const Regex>> regexes_;  // applied in order
 };
 

@@ -1,1 +1,0 @@
-// Image layer: placeholder translation unit until the first image module lands.

@@ -5,6 +5,8 @@
 
 #include "kernels/op_test_util.h"
 
+#include <cmath>
+
 namespace aigc {
 namespace {
 
@@ -34,6 +36,36 @@ TEST_P(RopeTest, MatchesReference) {
         EXPECT_LE(rel_error(got, want), kTol) << "d=" << d << " neox=" << (mode == RopeMode::kNeox);
       }
     }
+  }
+}
+
+// Partial rotation (n_rot < head_dim) with llama3-style frequency factors:
+// the optimised variant matches the reference, the dimensions past n_rot pass
+// through unchanged, and pair i turns by exactly the angle the formula gives.
+TEST_P(RopeTest, PartialRotationWithFrequencyFactors) {
+  for (RopeMode mode : {RopeMode::kNormal, RopeMode::kNeox}) {
+    const int64_t T = 4, H = 2, d = 40, n_rot = 26;
+    std::vector<float> factors(n_rot / 2);
+    for (size_t i = 0; i < factors.size(); ++i) factors[i] = 1.0f + 0.5f * float(i);
+    const RopeParams p{mode, 500000.0f, 0.5f, n_rot, factors.data()};
+    const auto x = random_floats(T * H * d, 11);
+    const auto pos = random_positions(T, 12);
+    auto want = x, got = x;
+    rope_ref(want.data(), pos.data(), p, T, H, d);
+    rope(got.data(), pos.data(), p, T, H, d);
+    EXPECT_LE(rel_error(got, want), kTol);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t base = (t * H + h) * d;
+        for (int64_t j = n_rot; j < d; ++j) EXPECT_EQ(got[size_t(base + j)], x[size_t(base + j)]);
+        // pair 3: its angle from the formula, independently of rope_ref
+        const int64_t i = 3;
+        const int64_t ia = mode == RopeMode::kNormal ? 2 * i : i, ib = mode == RopeMode::kNormal ? 2 * i + 1 : i + n_rot / 2;
+        const double theta = pos[size_t(t)] * 0.5 * std::pow(500000.0, -2.0 * i / n_rot) / factors[i];
+        const double a = x[size_t(base + ia)], b = x[size_t(base + ib)];
+        EXPECT_NEAR(want[size_t(base + ia)], a * std::cos(theta) - b * std::sin(theta), 1e-5);
+        EXPECT_NEAR(want[size_t(base + ib)], a * std::sin(theta) + b * std::cos(theta), 1e-5);
+      }
   }
 }
 

@@ -27,10 +27,11 @@ ROPE_NORMAL, ROPE_NEOX = "normal", "neox"
 class Config:
     def __init__(self, arch, n_vocab=300, n_embd=64, n_layer=2, n_head=4, n_head_kv=2, n_ff=96,
                  head_dim=None, rope_base=10000.0, rope_scale=1.0, eps=1e-5, tied=False, n_ctx=128,
-                 rope_freq_factors=None):
+                 rope_freq_factors=None, n_rot=None):
         self.arch, self.n_vocab, self.n_embd, self.n_layer = arch, n_vocab, n_embd, n_layer
         self.n_head, self.n_head_kv, self.n_ff = n_head, n_head_kv, n_ff
         self.head_dim = head_dim or n_embd // n_head
+        self.n_rot = n_rot or self.head_dim  # rotated dims per head; the rest pass through
         self.rope_base, self.rope_scale, self.eps, self.tied, self.n_ctx = rope_base, rope_scale, eps, tied, n_ctx
         self.rope_mode = ROPE_NORMAL if arch == "llama" else ROPE_NEOX
         self.rope_freq_factors = rope_freq_factors  # llama3-style per-dimension divisors of the frequency
@@ -41,7 +42,9 @@ def rms_norm(x, w, eps):
 
 
 def rope(x, positions, cfg):
-    """x: [T, H, D]; rotates the first D dims by position * base^(-2i/D) * scale / factor_i."""
+    """x: [T, H, head_dim]; rotates the first D = n_rot dims by position * base^(-2i/D) * scale / factor_i."""
+    if cfg.n_rot < x.shape[-1]:
+        return torch.cat([rope(x[..., :cfg.n_rot], positions, cfg), x[..., cfg.n_rot:]], dim=-1)
     T, H, D = x.shape
     i = torch.arange(D // 2, dtype=torch.float64)
     inv_freq = cfg.rope_base ** (-2.0 * i / D)
@@ -125,6 +128,7 @@ def random_weights(cfg, rng):
         W["output.weight"] = mat(cfg.n_vocab, d)
     if cfg.rope_freq_factors is not None:
         W["rope_freqs.weight"] = np.array(cfg.rope_freq_factors, dtype=np.float32)
+        cfg.rope_freq_factors = W["rope_freqs.weight"].astype(np.float64)  # the reference uses what the file holds
     return W
 
 
@@ -142,7 +146,7 @@ def write_gguf(cfg, W, path):
     if cfg.head_dim != cfg.n_embd // cfg.n_head:
         w.add_uint32(f"{a}.attention.key_length", cfg.head_dim)
         w.add_uint32(f"{a}.attention.value_length", cfg.head_dim)
-    w.add_uint32(f"{a}.rope.dimension_count", cfg.head_dim)
+    w.add_uint32(f"{a}.rope.dimension_count", cfg.n_rot)
     w.add_float32(f"{a}.rope.freq_base", cfg.rope_base)
     if cfg.rope_scale != 1.0:
         w.add_string(f"{a}.rope.scaling.type", "linear")
@@ -181,6 +185,10 @@ CASES = {
     "llama-tied-scaled": dict(arch="llama", tied=True, rope_scale=0.5, rope_base=500000.0),
     "qwen2": dict(arch="qwen2", tied=True, rope_base=1000000.0, eps=1e-6),
     "qwen3": dict(arch="qwen3", head_dim=32, n_head=4, n_head_kv=2, eps=1e-6, tied=False),
+    # llama3-style scaling: per-pair frequency divisors in rope_freqs.weight
+    "llama3-freqs": dict(arch="llama", rope_base=500000.0, rope_freq_factors=[1.0, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]),
+    # partial rotation: only the first half of each head turns
+    "llama-partial-rot": dict(arch="llama", n_rot=8),
 }
 
 

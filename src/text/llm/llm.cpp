@@ -91,6 +91,8 @@ Status LlmContext::decode(std::span<const BatchToken> batch, std::vector<float>*
   std::vector<int32_t> pos(static_cast<size_t>(T));
   for (int64_t t = 0; t < T; ++t) pos[size_t(t)] = batch[size_t(t)].pos;
 
+  const RopeParams rope_params{hp.rope_mode, hp.rope_freq_base, hp.rope_freq_scale, hp.n_rot,
+                               w.rope_freqs.data ? w.rope_freqs.ptr<float>() : nullptr};
   const ToFloatFn embd_to_float = dtype_traits(w.token_embd.dtype)->to_float;
   for (int64_t t = 0; t < T; ++t)
     embd_to_float(w.token_embd.row(batch[size_t(t)].token), x.ptr<float>() + t * d, d);
@@ -108,8 +110,8 @@ Status LlmContext::decode(std::span<const BatchToken> batch, std::vector<float>*
       rms_norm(q.ptr<float>(), q.ptr<float>(), l.q_norm.ptr<float>(), hp.norm_eps, T * H, hd);
       rms_norm(k.ptr<float>(), k.ptr<float>(), l.k_norm.ptr<float>(), hp.norm_eps, T * Hkv, hd);
     }
-    rope(q.ptr<float>(), pos.data(), hp.rope_mode, hp.rope_freq_base, hp.rope_freq_scale, T, H, hd);
-    rope(k.ptr<float>(), pos.data(), hp.rope_mode, hp.rope_freq_base, hp.rope_freq_scale, T, Hkv, hd);
+    rope(q.ptr<float>(), pos.data(), rope_params, T, H, hd);
+    rope(k.ptr<float>(), pos.data(), rope_params, T, Hkv, hd);
     for (int64_t t = 0; t < T; ++t) {
       const BatchToken& bt = batch[size_t(t)];
       std::memcpy(cache_.keys(bt.seq, il) + int64_t(bt.pos) * kv_dim, k.ptr<float>() + t * kv_dim, size_t(kv_dim) * 4);

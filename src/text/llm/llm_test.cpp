@@ -14,7 +14,7 @@
 namespace aigc {
 namespace {
 
-const char* kCases[] = {"llama", "llama-tied-scaled", "qwen2", "qwen3"};
+const char* kCases[] = {"llama", "llama-tied-scaled", "qwen2", "qwen3", "llama3-freqs", "llama-partial-rot"};
 
 struct Case {
   std::unique_ptr<LlmModel> model;

@@ -69,6 +69,7 @@ class Tokenizer {
   int32_t eos_id() const { return vocab_.eos_id(); }
   int32_t unk_id() const { return vocab_.unk_id(); }
   int32_t pad_id() const { return vocab_.pad_id(); }
+  bool is_control(int32_t id) const { return vocab_.contains(id) && vocab_.type(id) == TokenType::kControl; }
 
  private:
   Vocab vocab_;

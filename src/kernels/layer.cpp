@@ -1,1 +1,0 @@
-// Kernels layer: placeholder translation unit until the first kernel lands.

@@ -10,6 +10,9 @@ float64 so the reference is exact to far below the tests' tolerances.
 usage: /usr/bin/python3 tools/reference/llm_ref.py OUT_DIR
 writes OUT_DIR/<arch>.gguf and OUT_DIR/<arch>.json (prompt ids, logits of every
 prompt position, a greedy continuation, a perplexity case).
+       /usr/bin/python3 tools/reference/llm_ref.py OUT_DIR --tinyllama FILE
+writes only OUT_DIR/FILE, a random F16 model of TinyLlama-1.1B's shape for the
+speed measurements (scripts/make_bench_models.sh), streamed tensor by tensor.
 """
 import argparse
 import json
@@ -19,7 +22,7 @@ import os
 import numpy as np
 import torch
 
-from gguf_writer import FLOAT32, INT32, STRING, GGUFWriter
+from gguf_writer import FLOAT32, INT32, STRING, TENSOR_TYPES, GGUFWriter, _string
 
 ROPE_NORMAL, ROPE_NEOX = "normal", "neox"
 
@@ -97,42 +100,47 @@ def forward(cfg, W, tokens):
     return x @ out.T
 
 
-def random_weights(cfg, rng):
-    def mat(rows, cols):
-        return rng.standard_normal((rows, cols)).astype(np.float32) / np.float32(math.sqrt(cols))
-
-    def norm(n):
-        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
-
+def tensor_specs(cfg):
+    """(name, shape) of every weight, in file order."""
     d, hd = cfg.n_embd, cfg.head_dim
-    W = {"token_embd.weight": mat(cfg.n_vocab, d)}
+    specs = [("token_embd.weight", (cfg.n_vocab, d))]
     for il in range(cfg.n_layer):
         p = f"blk.{il}."
-        W[p + "attn_norm.weight"] = norm(d)
-        W[p + "attn_q.weight"] = mat(cfg.n_head * hd, d)
-        W[p + "attn_k.weight"] = mat(cfg.n_head_kv * hd, d)
-        W[p + "attn_v.weight"] = mat(cfg.n_head_kv * hd, d)
+        specs += [(p + "attn_norm.weight", (d,)), (p + "attn_q.weight", (cfg.n_head * hd, d)),
+                  (p + "attn_k.weight", (cfg.n_head_kv * hd, d)), (p + "attn_v.weight", (cfg.n_head_kv * hd, d))]
         if cfg.arch == "qwen2":
-            for n, rows in (("q", cfg.n_head), ("k", cfg.n_head_kv), ("v", cfg.n_head_kv)):
-                W[p + f"attn_{n}.bias"] = (0.1 * rng.standard_normal(rows * hd)).astype(np.float32)
+            specs += [(p + f"attn_{n}.bias", (rows * hd,))
+                      for n, rows in (("q", cfg.n_head), ("k", cfg.n_head_kv), ("v", cfg.n_head_kv))]
         if cfg.arch == "qwen3":
-            W[p + "attn_q_norm.weight"] = norm(hd)
-            W[p + "attn_k_norm.weight"] = norm(hd)
-        W[p + "attn_output.weight"] = mat(d, cfg.n_head * hd)
-        W[p + "ffn_norm.weight"] = norm(d)
-        W[p + "ffn_gate.weight"] = mat(cfg.n_ff, d)
-        W[p + "ffn_up.weight"] = mat(cfg.n_ff, d)
-        W[p + "ffn_down.weight"] = mat(d, cfg.n_ff)
-    W["output_norm.weight"] = norm(d)
+            specs += [(p + "attn_q_norm.weight", (hd,)), (p + "attn_k_norm.weight", (hd,))]
+        specs += [(p + "attn_output.weight", (d, cfg.n_head * hd)), (p + "ffn_norm.weight", (d,)),
+                  (p + "ffn_gate.weight", (cfg.n_ff, d)), (p + "ffn_up.weight", (cfg.n_ff, d)),
+                  (p + "ffn_down.weight", (d, cfg.n_ff))]
+    specs.append(("output_norm.weight", (d,)))
     if not cfg.tied:
-        W["output.weight"] = mat(cfg.n_vocab, d)
+        specs.append(("output.weight", (cfg.n_vocab, d)))
+    return specs
+
+
+def random_tensor(name, shape, rng):
+    """Matrices ~ N(0, 1/cols), biases ~ N(0, 0.01), norm weights ~ 1 + N(0, 0.01)."""
+    if len(shape) == 2:
+        return rng.standard_normal(shape).astype(np.float32) / np.float32(math.sqrt(shape[1]))
+    if name.endswith(".bias"):
+        return (0.1 * rng.standard_normal(shape)).astype(np.float32)
+    return (1.0 + 0.1 * rng.standard_normal(shape)).astype(np.float32)
+
+
+def random_weights(cfg, rng):
+    W = {name: random_tensor(name, shape, rng) for name, shape in tensor_specs(cfg)}
     if cfg.rope_freq_factors is not None:
         W["rope_freqs.weight"] = np.array(cfg.rope_freq_factors, dtype=np.float32)
         cfg.rope_freq_factors = W["rope_freqs.weight"].astype(np.float64)  # the reference uses what the file holds
     return W
 
 
-def write_gguf(cfg, W, path):
+def metadata_writer(cfg):
+    """A GGUFWriter holding the model's metadata and a byte-level vocabulary, no tensors yet."""
     a = cfg.arch
     w = GGUFWriter()
     w.add_string("general.architecture", a)
@@ -160,9 +168,44 @@ def write_gguf(cfg, W, path):
     w.add_array("tokenizer.ggml.token_type", INT32, [6] * 256 + [1] * (cfg.n_vocab - 258) + [3, 3])
     w.add_uint32("tokenizer.ggml.bos_token_id", cfg.n_vocab - 2)
     w.add_uint32("tokenizer.ggml.eos_token_id", cfg.n_vocab - 1)
+    return w
+
+
+def write_gguf(cfg, W, path):
+    w = metadata_writer(cfg)
     for name, arr in W.items():
         w.add_array_tensor(name, arr)
     w.write(path)
+
+
+def write_random_gguf_streamed(cfg, path, rng, matrix_type="F16"):
+    """A random model of any size written tensor by tensor (matrices as F16 or F32,
+    1-D tensors as F32): only one tensor is in memory at a time."""
+    import struct
+    w = metadata_writer(cfg)
+    specs = [(name, shape, matrix_type if len(shape) == 2 else "F32") for name, shape in tensor_specs(cfg)]
+    header = b"GGUF" + struct.pack("<IQQ", 3, len(specs), len(w.kv))
+    for key, vtype, value, elem_type in w.kv:
+        header += _string(key) + struct.pack("<I", vtype) + w._value(vtype, value, elem_type)
+    offset, sizes = 0, []
+    for name, shape, type_name in specs:
+        nbytes = int(np.prod(shape)) * (2 if type_name == "F16" else 4)
+        header += _string(name) + struct.pack("<I", len(shape))
+        header += b"".join(struct.pack("<Q", d) for d in reversed(shape))
+        header += struct.pack("<IQ", TENSOR_TYPES[type_name][0], offset)
+        offset += (nbytes + w.alignment - 1) // w.alignment * w.alignment
+        sizes.append(nbytes)
+    with open(path, "wb") as f:
+        f.write(header + b"\0" * ((-len(header)) % w.alignment))
+        for (name, shape, type_name), nbytes in zip(specs, sizes):
+            arr = random_tensor(name, shape, rng)
+            f.write(arr.astype(np.float16 if type_name == "F16" else np.float32).tobytes())
+            f.write(b"\0" * ((-nbytes) % w.alignment))
+
+
+# TinyLlama-1.1B's shape (the speed measurements' model; its weights are random)
+TINYLLAMA = dict(arch="llama", n_vocab=32000, n_embd=2048, n_layer=22, n_head=32, n_head_kv=4, n_ff=5632,
+                 n_ctx=2048, eps=1e-5)
 
 
 def perplexity(cfg, W, tokens, n_ctx, bos):
@@ -196,8 +239,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out_dir")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--tinyllama", metavar="FILE",
+                    help="instead: write only a random F16 model of TinyLlama-1.1B's shape to OUT_DIR/FILE")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
+    if args.tinyllama:
+        write_random_gguf_streamed(Config(**TINYLLAMA), os.path.join(args.out_dir, args.tinyllama),
+                                   np.random.default_rng(args.seed))
+        return
     for case_index, (name, kw) in enumerate(CASES.items()):
         cfg = Config(**kw)
         rng = np.random.default_rng(args.seed + case_index)

@@ -22,7 +22,6 @@ namespace {
 constexpr size_t kMaxMerges = 49152 - 256 - 2;
 // Bounds on what a tokenizer file may hold (the real ones are ~1.6 MB).
 constexpr size_t kMaxFileBytes = size_t{64} << 20;
-constexpr int64_t kMaxVocabId = int64_t{1} << 24;
 
 constexpr const char* kStartToken = "<|startoftext|>";
 constexpr const char* kEndToken = "<|endoftext|>";
@@ -186,10 +185,13 @@ Result<ClipTokenizer> ClipTokenizer::from_vocab_and_merges(std::string_view voca
     return Status::corruption(vocab_name + ": not valid JSON: " + e.what());
   }
   if (!vocab.is_object()) return Status::corruption(vocab_name + ": expected a JSON object of token -> id");
+  // Ids are dense in HF files: each below the number of entries, which bounds the table.
+  const auto n_entries = static_cast<int64_t>(vocab.size());
+  t.id_to_token_.reserve(vocab.size());
   for (const auto& [token, id] : vocab.items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= kMaxVocabId)
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= n_entries)
       return Status::corruption(vocab_name + ": token \"" + token.substr(0, 40) + "\": id " + id.dump().substr(0, 40) +
-                                " is not an integer in [0, " + std::to_string(kMaxVocabId) + ")");
+                                " is not an integer in [0, " + std::to_string(n_entries) + ")");
     auto i = static_cast<size_t>(id.get<int64_t>());
     if (i >= t.id_to_token_.size()) t.id_to_token_.resize(i + 1);
     t.id_to_token_[i] = token;

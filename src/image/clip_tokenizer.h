@@ -41,6 +41,7 @@ class ClipTokenizer {
   static Result<ClipTokenizer> from_merges_file(const std::string& path);
   // A diffusers/HuggingFace folder: `dir`/tokenizer/vocab.json (token -> id)
   // and `dir`/tokenizer/merges.txt ("#version" header, one merge a line).
+  // Ids must be below the number of vocab.json entries.
   static Result<ClipTokenizer> from_diffusers_folder(const std::string& dir);
   // From the contents of those files (`merges_name`, `vocab_name` name them in messages).
   static Result<ClipTokenizer> from_merges_text(std::string_view merges, const std::string& merges_name);

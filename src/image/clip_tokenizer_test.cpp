@@ -245,6 +245,11 @@ TEST(ClipTokenizer, BadDiffusersFolders) {
   EXPECT_NE(bad_id.status().message().find("<|endoftext|>"), std::string::npos) << bad_id.status().message();
   EXPECT_FALSE(load(R"({"<|startoftext|>": 0, "<|endoftext|>": -1})").ok());
   EXPECT_FALSE(load(R"({"<|startoftext|>": 0, "<|endoftext|>": 99999999999})").ok());
+  // Ids must be below the number of entries (a huge id would size a huge table).
+  auto sparse = load(R"({"<|startoftext|>": 0, "<|endoftext|>": 2})");
+  ASSERT_FALSE(sparse.ok());
+  EXPECT_NE(sparse.status().message().find("id 2 is not an integer in [0, 2)"), std::string::npos)
+      << sparse.status().message();
   auto no_end = load(R"({"<|startoftext|>": 0, "a": 1})");
   ASSERT_FALSE(no_end.ok());
   EXPECT_NE(no_end.status().message().find("token \"<|endoftext|>\" is missing"), std::string::npos)

@@ -65,8 +65,10 @@ def rope(x, positions, cfg):
     return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
 
 
-def forward(cfg, W, tokens):
-    """Logits [T, n_vocab] of every position of `tokens` (one sequence from position 0)."""
+def forward(cfg, W, tokens, act=lambda a: a):
+    """Logits [T, n_vocab] of every position of `tokens` (one sequence from position 0).
+    `act` is applied to every matrix product's input (row by row): the identity,
+    or the rounding the C++ dot-product path does (quantized_llm_ref.py)."""
     T = len(tokens)
     pos = torch.arange(T)
     x = W["token_embd.weight"][torch.tensor(tokens)]
@@ -74,7 +76,7 @@ def forward(cfg, W, tokens):
     mask = torch.full((T, T), float("-inf"), dtype=torch.float64).triu(1)
     for il in range(cfg.n_layer):
         p = f"blk.{il}."
-        h = rms_norm(x, W[p + "attn_norm.weight"], cfg.eps)
+        h = act(rms_norm(x, W[p + "attn_norm.weight"], cfg.eps))
         q = h @ W[p + "attn_q.weight"].T
         k = h @ W[p + "attn_k.weight"].T
         v = h @ W[p + "attn_v.weight"].T
@@ -90,12 +92,12 @@ def forward(cfg, W, tokens):
         att = torch.einsum("thd,shd->hts", q, k) / math.sqrt(hd) + mask
         att = torch.softmax(att, dim=-1)
         o = torch.einsum("hts,shd->thd", att, v).reshape(T, H * hd)
-        x = x + o @ W[p + "attn_output.weight"].T
-        h = rms_norm(x, W[p + "ffn_norm.weight"], cfg.eps)
+        x = x + act(o) @ W[p + "attn_output.weight"].T
+        h = act(rms_norm(x, W[p + "ffn_norm.weight"], cfg.eps))
         # self.w2(F.silu(self.w1(x)) * self.w3(x))
         f = torch.nn.functional.silu(h @ W[p + "ffn_gate.weight"].T) * (h @ W[p + "ffn_up.weight"].T)
-        x = x + f @ W[p + "ffn_down.weight"].T
-    x = rms_norm(x, W["output_norm.weight"], cfg.eps)
+        x = x + act(f) @ W[p + "ffn_down.weight"].T
+    x = act(rms_norm(x, W["output_norm.weight"], cfg.eps))
     out = W["token_embd.weight"] if cfg.tied else W["output.weight"]
     return x @ out.T
 
@@ -208,7 +210,7 @@ TINYLLAMA = dict(arch="llama", n_vocab=32000, n_embd=2048, n_layer=22, n_head=32
                  n_ctx=2048, eps=1e-5)
 
 
-def perplexity(cfg, W, tokens, n_ctx, bos):
+def perplexity(cfg, W, tokens, n_ctx, bos, act=lambda a: a):
     """The common tools' definition: windows of n_ctx tokens, first token of each replaced by
     BOS, score tokens n_ctx/2+1 .. n_ctx-1 from the logits before them."""
     nll, count = 0.0, 0
@@ -216,7 +218,7 @@ def perplexity(cfg, W, tokens, n_ctx, bos):
         window = list(tokens[w0:w0 + n_ctx])
         if bos is not None:
             window[0] = bos
-        logp = torch.log_softmax(forward(cfg, W, window), dim=-1)
+        logp = torch.log_softmax(forward(cfg, W, window, act), dim=-1)
         for j in range(n_ctx // 2, n_ctx - 1):
             nll -= float(logp[j, window[j + 1]])
             count += 1

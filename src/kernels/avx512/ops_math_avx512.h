@@ -8,8 +8,10 @@
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which it
 // reports as "may be used uninitialized" once inlined: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 #include <immintrin.h>
 

@@ -25,6 +25,38 @@ def byte_level_tokens():
     return [table[b] for b in range(256)]
 
 
+DEMO_TEXT = ("The quarterly report shows revenue growth in every region. "
+             "Describe the product: a steel water bottle that keeps drinks cold. "
+             "Thank you for your message; we will reply to the customer today.")
+
+
+def train_merges(symbols, n_merges):
+    """A tiny byte-level BPE training run on DEMO_TEXT: the most frequent adjacent pair becomes
+    a merge, n_merges times. Returns the merges ("a b") and the new tokens."""
+    words = []
+    for i, w in enumerate(DEMO_TEXT.split(" ")):
+        text = (" " if i else "") + w
+        words.append([symbols[b] for b in text.encode("utf-8")])
+    merges, tokens = [], []
+    for _ in range(n_merges):
+        counts = {}
+        for w in words:
+            for a, b in zip(w, w[1:]):
+                counts[(a, b)] = counts.get((a, b), 0) + 1
+        if not counts:
+            break
+        (a, b), _ = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        merges.append(f"{a} {b}")
+        tokens.append(a + b)
+        for w in words:
+            i = 0
+            while i + 1 < len(w):
+                if w[i] == a and w[i + 1] == b:
+                    w[i:i + 2] = [a + b]
+                i += 1
+    return merges, tokens
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out")
@@ -37,7 +69,8 @@ def main():
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
 
-    tokens = byte_level_tokens() + ["<|bos|>", "<|eos|>"]
+    merges, merged = train_merges(byte_level_tokens(), 48)
+    tokens = byte_level_tokens() + merged + ["<|bos|>", "<|eos|>"]
     n_vocab = len(tokens)
     d, h, hkv, ff = args.n_embd, args.n_head, args.n_head_kv, args.n_ff
     hd = d // h
@@ -58,10 +91,10 @@ def main():
     w.add_string("tokenizer.ggml.model", "gpt2")
     w.add_string("tokenizer.ggml.pre", "default")
     w.add_array("tokenizer.ggml.tokens", STRING, tokens)
-    w.add_array("tokenizer.ggml.token_type", INT32, [1] * 256 + [3, 3])
-    w.add_array("tokenizer.ggml.merges", STRING, [])
-    w.add_uint32("tokenizer.ggml.bos_token_id", 256)
-    w.add_uint32("tokenizer.ggml.eos_token_id", 257)
+    w.add_array("tokenizer.ggml.token_type", INT32, [1] * (n_vocab - 2) + [3, 3])
+    w.add_array("tokenizer.ggml.merges", STRING, merges)
+    w.add_uint32("tokenizer.ggml.bos_token_id", n_vocab - 2)
+    w.add_uint32("tokenizer.ggml.eos_token_id", n_vocab - 1)
     w.add_string("tokenizer.chat_template",
                  "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
                  "{% if add_generation_prompt %}<|assistant|>{% endif %}")

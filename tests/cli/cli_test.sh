@@ -84,6 +84,12 @@ grep -q "Q8_0" "$tmp/out" || bad "quantized model has no Q8_0 tensors"
 expect_ok "text on quantized" "$aigc" text -m "$tmp/q8.gguf" -p "hello" -n 4 --temp 0
 expect_error "quantize bad type" "not a weight type" "$aigc" quantize "$model" "$tmp/x.gguf" Q9_9
 
+# the README's main job: the generated demo model loads and generates, also under a JSON schema
+root=$(cd "$(dirname "$0")/../.." && pwd)
+if /usr/bin/python3 "$root/tools/reference/make_demo_model.py" "$tmp/demo.gguf" > /dev/null; then ok; else bad "make_demo_model.py failed"; fi
+expect_ok "text on the demo model" "$aigc" text -m "$tmp/demo.gguf" -p "The quarterly report shows" -n 8 --seed 42
+expect_ok "json on the demo model" "$aigc" text -m "$tmp/demo.gguf" -p "JSON:" -n 100 --seed 7 --json-schema "$tmp/schema.json"
+
 # bench and info
 expect_ok "bench kernels --quick" "$aigc" bench kernels --quick
 expect_ok "info" "$aigc" info

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/llm_session.h"
+#include "image/clip_tokenizer.h"
 #include "text/generate.h"
 
 namespace aigc {
@@ -56,11 +58,27 @@ int run_text(const TextOptions& opts) {
 }
 
 struct TokenizeOptions {
-  std::string model, prompt;
+  std::string model, prompt, clip_vocab;
   bool bos = false, parse_special = false;
 };
 
+// Stable Diffusion's CLIP tokenizer: from --clip-vocab (the original merges
+// file) or a diffusers folder's tokenizer/; ids without the start and end ids.
+int run_clip_tokenize(const TokenizeOptions& o) {
+  auto tok = o.clip_vocab.empty() ? ClipTokenizer::from_diffusers_folder(o.model)
+                                  : ClipTokenizer::from_merges_file(o.clip_vocab);
+  if (!tok.ok()) return print_error(tok.status());
+  auto ids = tok->encode(o.prompt);
+  if (!ids.ok()) return print_error(Status(ids.status().code(), "prompt: " + ids.status().message()));
+  std::string line;
+  for (int32_t id : *ids) line += (line.empty() ? "" : " ") + std::to_string(id);
+  std::printf("%s\n", line.c_str());
+  return 0;
+}
+
 int run_tokenize(const TokenizeOptions& o) {
+  if (!o.clip_vocab.empty() || std::filesystem::is_directory(o.model)) return run_clip_tokenize(o);
+  if (o.model.empty()) return print_error(Status::invalid_argument("tokenize: give -m MODEL.gguf (or --clip-vocab FILE)"));
   auto file = GgufFile::open(o.model);
   if (!file.ok()) return print_error(file.status());
   auto tok = Tokenizer::from_gguf(*file);
@@ -148,7 +166,10 @@ void add_text_commands(CLI::App& app) {
 
   auto tok = std::make_shared<TokenizeOptions>();
   CLI::App* k = app.add_subcommand("tokenize", "Print the token ids of a text (one line, space separated)");
-  k->add_option("-m,--model", tok->model, "GGUF model (only its tokenizer is read)")->required();
+  k->add_option("-m,--model", tok->model,
+                "GGUF model (only its tokenizer is read), or a diffusers folder (its CLIP tokenizer/)");
+  k->add_option("--clip-vocab", tok->clip_vocab,
+                "CLIP merges file bpe_simple_vocab_16e6.txt[.gz]: print CLIP ids (without start and end)");
   k->add_option("-p,--prompt", tok->prompt, "the text")->required();
   k->add_flag("--bos", tok->bos, "start with the BOS id");
   k->add_flag("--parse-special", tok->parse_special, "text spelling a special token becomes that token");

@@ -72,6 +72,16 @@ echo hi > "$tmp/hi.in"
 "$aigc" chat -m "$model" --chat-template "$tmp/bad.jinja" -n 2 < "$tmp/hi.in" > /dev/null 2> "$tmp/err"
 grep -q "nosuchfilter" "$tmp/err" && ok || bad "chat: unsupported template construct not named: $(cat "$tmp/err")"
 
+# tokenize with Stable Diffusion's CLIP tokenizer (the original merges file)
+if [ -f "$shared/clip/bpe_simple_vocab_16e6.txt.gz" ]; then
+  expect_ok "tokenize --clip-vocab" "$aigc" tokenize --clip-vocab "$shared/clip/bpe_simple_vocab_16e6.txt.gz" -p "a photo of a cat"
+  # the expected ids are the first case of ../shared/data/clip/tokenizer_cases.json
+  [ "$(cat "$tmp/out")" = "320 1125 539 320 2368" ] && ok || bad "CLIP ids: $(cat "$tmp/out")"
+else
+  echo "skipping CLIP tokenize: $shared/clip is absent"
+fi
+expect_error "tokenize without model" "MODEL" "$aigc" tokenize -p "hi"
+
 # tokenize, perplexity, quantize
 expect_ok "tokenize" "$aigc" tokenize -m "$model" -p "hi"
 grep -q -E '^[0-9]+( [0-9]+)*$' "$tmp/out" || bad "tokenize: not a line of ids: $(cat "$tmp/out")"

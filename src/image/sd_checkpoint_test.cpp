@@ -1,0 +1,151 @@
+// SdCheckpoint on the fixtures of tools/reference/image/loader_ref.py: single
+// file vs diffusers folder, the older CLIP layout, VAE overrides, other
+// families, pickle refusal.
+#include "image/sd_checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "formats/safetensors.h"
+
+namespace aigc {
+namespace {
+
+const std::string kDir = std::string(AIGC_BUILD_TESTDATA_DIR) + "/image/loader/";
+
+SdCheckpoint open_ok(const std::string& file, const SdCheckpointOptions& options = {}) {
+  Result<SdCheckpoint> ckpt = SdCheckpoint::open(kDir + file, options);
+  if (!ckpt.ok()) throw std::runtime_error(ckpt.status().to_string());  // gtest reports it as a failure
+  return std::move(ckpt).value();
+}
+
+std::string open_error(const std::string& file, const SdCheckpointOptions& options = {}) {
+  Result<SdCheckpoint> ckpt = SdCheckpoint::open(kDir + file, options);
+  EXPECT_FALSE(ckpt.ok()) << file << " opened";
+  return ckpt.ok() ? "" : ckpt.status().to_string();
+}
+
+// Same names, dtypes, shapes and bytes.
+void expect_same_store(const WeightStore& a, const WeightStore& b) {
+  ASSERT_EQ(a.size(), b.size()) << a.component();
+  auto ia = a.tensors().begin();
+  for (auto ib = b.tensors().begin(); ib != b.tensors().end(); ++ia, ++ib) {
+    ASSERT_EQ(ia->first, ib->first);
+    const Tensor &x = ia->second, &y = ib->second;
+    ASSERT_EQ(x.dtype, y.dtype) << ia->first;
+    ASSERT_EQ(x.shape_string(), y.shape_string()) << ia->first;
+    ASSERT_EQ(std::memcmp(x.data, y.data, x.nbytes()), 0) << ia->first;
+  }
+}
+
+TEST(SdCheckpoint, SingleFileSplitsComponentsAndIgnoresEmaAndBuffers) {
+  SdCheckpoint ckpt = open_ok("tiny_sd.safetensors");
+  EXPECT_EQ(ckpt.name(), "tiny_sd");
+  EXPECT_FALSE(ckpt.is_inpainting());
+  EXPECT_EQ(ckpt.tokenizer(), nullptr);
+  Result<SafetensorsFile> file = SafetensorsFile::open(kDir + "tiny_sd.safetensors");
+  ASSERT_TRUE(file.ok());
+  size_t n_unet = 0, n_vae = 0, n_text = 0;
+  for (const SafetensorsTensorInfo& t : file->tensors()) {
+    n_unet += t.name.starts_with("model.diffusion_model.");
+    n_vae += t.name.starts_with("first_stage_model.");
+    n_text += t.name.starts_with("cond_stage_model.transformer.");
+  }
+  EXPECT_EQ(ckpt.unet().size(), n_unet);
+  EXPECT_EQ(ckpt.vae().size(), n_vae);
+  EXPECT_EQ(ckpt.text_encoder().size(), n_text - 1);  // without position_ids
+  EXPECT_FALSE(ckpt.text_encoder().has("text_model.embeddings.position_ids"));
+  EXPECT_TRUE(ckpt.unet().get("input_blocks.0.0.weight", {8, 4, 3, 3}).ok());
+  EXPECT_TRUE(ckpt.vae().get("decoder.mid.attn_1.q.weight", {16, 16, 1, 1}).ok());
+  EXPECT_TRUE(ckpt.text_encoder().get("text_model.final_layer_norm.weight", {16}).ok());
+  Result<Tensor> w = file->tensor("model.diffusion_model.out.2.weight");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(std::memcmp(ckpt.unet().find("out.2.weight")->data, w->data, w->nbytes()), 0);
+}
+
+TEST(SdCheckpoint, DiffusersFolderGivesTheSameWeightsAsTheSingleFile) {
+  SdCheckpoint single = open_ok("tiny_sd_f16.safetensors");
+  SdCheckpoint folder = open_ok("tiny_sd_diffusers");
+  EXPECT_EQ(folder.name(), "tiny_sd_diffusers");
+  expect_same_store(single.unet(), folder.unet());
+  expect_same_store(single.vae(), folder.vae());
+  expect_same_store(single.text_encoder(), folder.text_encoder());
+  EXPECT_EQ(single.unet().find("input_blocks.1.0.in_layers.2.weight")->dtype, DType::F16);
+  EXPECT_EQ(single.text_encoder().find("text_model.encoder.layers.0.mlp.fc1.weight")->dtype, DType::BF16);
+  ASSERT_NE(folder.tokenizer(), nullptr);
+  Result<std::vector<int32_t>> ids = folder.tokenizer()->encode("ca");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, std::vector<int32_t>{512});  // the folder's one merge
+  EXPECT_EQ(SdCheckpoint::open(kDir + "tiny_sd_diffusers/").value().name(), "tiny_sd_diffusers");
+}
+
+TEST(SdCheckpoint, OlderTextEncoderLayoutIsRenamedIntoTextModel) {
+  expect_same_store(open_ok("tiny_sd.safetensors").text_encoder(),
+                    open_ok("tiny_sd_old_clip.safetensors").text_encoder());
+}
+
+TEST(SdCheckpoint, SeparateVaeReplacesTheBuiltInOneInEveryLayout) {
+  SdCheckpoint bare = open_ok("tiny_sd.safetensors", {kDir + "vae_bare.safetensors"});
+  Result<SafetensorsFile> file = SafetensorsFile::open(kDir + "vae_bare.safetensors");
+  ASSERT_TRUE(file.ok());
+  ASSERT_EQ(bare.vae().size(), file->tensors().size());
+  for (const SafetensorsTensorInfo& t : file->tensors()) {
+    const Tensor* loaded = bare.vae().find(t.name);
+    ASSERT_NE(loaded, nullptr) << t.name;
+    EXPECT_EQ(std::memcmp(loaded->data, file->tensor(t.name)->data, t.nbytes()), 0) << t.name;
+  }
+  EXPECT_NE(std::memcmp(bare.vae().find("decoder.conv_out.weight")->data,
+                        open_ok("tiny_sd.safetensors").vae().find("decoder.conv_out.weight")->data, 4),
+            0);
+  expect_same_store(bare.vae(), open_ok("tiny_sd.safetensors", {kDir + "vae_prefixed.safetensors"}).vae());
+  expect_same_store(bare.vae(), open_ok("tiny_sd.safetensors", {kDir + "vae_diffusers.safetensors"}).vae());
+  expect_same_store(bare.vae(), open_ok("tiny_sd_diffusers", {kDir + "vae_bare.safetensors"}).vae());
+  expect_same_store(bare.unet(), open_ok("tiny_sd.safetensors").unet());
+
+  std::string not_vae = open_error("tiny_sd.safetensors", {kDir + "sd3.safetensors"});
+  EXPECT_NE(not_vae.find("not a VAE"), std::string::npos) << not_vae;
+}
+
+TEST(SdCheckpoint, InpaintingUnetHasNineInputChannels) {
+  EXPECT_TRUE(open_ok("tiny_sd_inpaint.safetensors").is_inpainting());
+}
+
+TEST(SdCheckpoint, OtherFamiliesSayWhatWasFound) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"sdxl.safetensors", "SDXL checkpoint (found 'conditioner.embedders."},
+      {"sd2_openclip.safetensors", "SD 2.x checkpoint (found 'cond_stage_model.model."},
+      {"sd2_width.safetensors", "attn2.to_k.weight' has shape [8, 1024]"},
+      {"sd3.safetensors", "SD3 checkpoint (found 'model.diffusion_model.joint_blocks."},
+      {"flux.safetensors", "Flux checkpoint (found 'double_blocks."},
+      {"no_components.safetensors", "no Stable Diffusion component"},
+  };
+  for (const auto& [file, expected] : cases) {
+    std::string message = open_error(file);
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  }
+  EXPECT_NE(open_error("no_components.safetensors").find("'encoder.layer.0.weight'"), std::string::npos);
+}
+
+TEST(SdCheckpoint, PicklesAreRefusedWithAConversionHint) {
+  for (const char* file : {"model.ckpt", "legacy.pt", "pickle_named.safetensors"}) {
+    Result<SdCheckpoint> ckpt = SdCheckpoint::open(kDir + file);
+    ASSERT_FALSE(ckpt.ok()) << file;
+    EXPECT_EQ(ckpt.status().code(), StatusCode::kUnsupported) << file;
+    const std::string& m = ckpt.status().message();
+    EXPECT_NE(m.find("never loaded"), std::string::npos) << m;
+    EXPECT_NE(m.find("st.save_file"), std::string::npos) << m;
+  }
+  EXPECT_NE(SdCheckpoint::open(kDir + "pickle_named.safetensors").status().message().find("by its content"),
+            std::string::npos);
+}
+
+TEST(SdCheckpoint, MissingPathsAreErrors) {
+  EXPECT_FALSE(SdCheckpoint::open(kDir + "absent.safetensors").ok());
+  std::string message = open_error("tiny_sd.safetensors", {kDir + "absent_vae.safetensors"});
+  EXPECT_NE(message.find("absent_vae.safetensors"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace aigc

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -20,10 +22,49 @@ void add_llm_options(CLI::App& cmd, LlmOptions& o) {
       ->check(CLI::Range(1, 8192));
 }
 
+std::vector<std::string> default_models_dirs() {
+  if (const char* env = std::getenv("AIGC_MODELS_DIR"); env != nullptr && *env != '\0') return {env};
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const std::filesystem::path prefix = exe.parent_path().parent_path();
+  return {(prefix / "models").string(), (prefix / "share" / "aigc" / "models").string()};
+}
+
+Result<std::string> find_default_text_model() {
+  const std::vector<std::string> dirs = default_models_dirs();
+  std::string searched;
+  for (const std::string& dir : dirs) {
+    const std::filesystem::path path = std::filesystem::path(dir) / kDefaultTextModel;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) return path.string();
+    searched += (searched.empty() ? "" : ", ") + path.string();
+  }
+  if (searched.empty()) searched = "nowhere: the program's own path is unknown";
+  return Status::not_found("no -m MODEL given and the default text model was not found (searched " + searched +
+                           "): give -m MODEL.gguf, or set AIGC_MODELS_DIR to the folder holding " +
+                           kDefaultTextModel);
+}
+
+void default_to_shipped_text_model(CLI::App& cmd) {
+  CLI::Option* model = cmd.get_option("--model");
+  model->required(false)->description(std::string("GGUF model file (llama, qwen2, qwen3 architectures); default: "
+                                                  "the shipped demonstration model, <models dir>/") +
+                                      kDefaultTextModel);
+  // Resolved only when this subcommand runs; -m on the command line still overrides it.
+  cmd.preparse_callback([model](size_t) {
+    if (auto path = find_default_text_model(); path.ok()) model->run_callback_for_default()->default_val(*path);
+  });
+}
+
 Result<LlmSession> open_llm(const LlmOptions& o) {
   set_num_threads(o.threads);
   LlmSession s;
-  AIGC_ASSIGN_OR_RETURN(s.model, LlmModel::load(o.model));
+  std::string path = o.model;
+  if (path.empty()) {
+    AIGC_ASSIGN_OR_RETURN(path, find_default_text_model());
+  }
+  AIGC_ASSIGN_OR_RETURN(s.model, LlmModel::load(path));
   AIGC_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::from_gguf(s.model->file()));
   s.tokenizer.emplace(std::move(tok));
   const int train = s.model->hparams().n_ctx_train;

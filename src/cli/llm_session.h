@@ -1,10 +1,12 @@
 // LlmSession: what the text subcommands share: the model, its tokenizer and
-// the command-line options that choose them (model path, threads, context).
+// the command-line options that choose them (model path, threads, context),
+// and where the shipped default text model is found when -m is not given.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "text/generate.h"
@@ -26,6 +28,21 @@ struct LlmOptions {
 
 // Adds -m/--model, -t/--threads, -c/--ctx-size, -b/--batch-size to `cmd`.
 void add_llm_options(CLI::App& cmd, LlmOptions& opts);
+
+// The shipped demonstration model, relative to a models directory.
+inline constexpr const char* kDefaultTextModel = "text/aigc-kjv-3m-q8_0.gguf";
+
+// The models directories searched, in order: $AIGC_MODELS_DIR when set (and
+// then only it), else <exe dir>/../models (a build directory inside the
+// repository) and <exe dir>/../share/aigc/models (an installed program).
+std::vector<std::string> default_models_dirs();
+
+// The first existing <dir>/kDefaultTextModel, or NotFound naming the places searched.
+Result<std::string> find_default_text_model();
+
+// Makes -m optional for `cmd` (added with add_llm_options): without it the
+// shipped default text model is used, or the command fails saying where it looked.
+void default_to_shipped_text_model(CLI::App& cmd);
 
 struct LlmSession {
   std::unique_ptr<LlmModel> model;

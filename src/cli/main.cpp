@@ -9,6 +9,7 @@
 #include "cli/bench_kernels.h"
 #include "cli/commands.h"
 #include "cli/inspect.h"
+#include "cli/llm_session.h"
 #include "core/cpu_features.h"
 
 namespace {
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
 
   aigc::add_text_commands(app);
   aigc::add_chat_command(app);
+  aigc::default_to_shipped_text_model(*app.get_subcommand("text"));
+  aigc::default_to_shipped_text_model(*app.get_subcommand("chat"));
   aigc::add_quantize_command(app);
 
   CLI::App* bench = app.add_subcommand("bench", "Measure performance against this machine's limits");

@@ -54,7 +54,7 @@ cat > "$tmp/schema.json" <<'JSON'
 JSON
 expect_ok "text --json-schema" "$aigc" text -m "$model" -p "x" -n 80 --seed 3 --json-schema "$tmp/schema.json"
 if python3 -c 'import json,sys; v=json.loads(open(sys.argv[1]).read()); assert isinstance(v["id"], int) and isinstance(v["ok"], bool)' "$tmp/out"; then ok; else bad "json-schema output does not validate: $(cat "$tmp/out")"; fi
-expect_error "text without model" "model" "$aigc" text -p "hi"
+expect_error "text without model" "model" env AIGC_MODELS_DIR="$tmp/no-models" "$aigc" text -p "hi"
 expect_error "text bad logit bias" "logit-bias" "$aigc" text -m "$model" -p "hi" --logit-bias "abc"
 expect_error "text invalid utf-8" "byte" "$aigc" text -m "$model" -p "$(printf 'ok\xff')"
 echo '{"type": "string", "pattern": "a+"}' > "$tmp/unsupported.json"
@@ -104,6 +104,28 @@ expect_ok "json on the demo model" "$aigc" text -m "$tmp/demo.gguf" -p "JSON:" -
 expect_ok "bench kernels --quick" "$aigc" bench kernels --quick
 expect_ok "info" "$aigc" info
 expect_error "unknown subcommand" "" "$aigc" frobnicate
+
+# the shipped default text model (models/text): used when -m is not given, found through
+# AIGC_MODELS_DIR or next to the program (<exe dir>/../models); its text reads as its corpus's English
+models_dir=$(cd "$(dirname "$0")/../../models" && pwd)
+if [ -f "$models_dir/text/aigc-kjv-3m-q8_0.gguf" ]; then
+  expect_ok "text, default model" env AIGC_MODELS_DIR="$models_dir" "$aigc" text -p "And God said" -n 24 --temp 0
+  grep -q -w -E "the|and|of|unto|LORD" "$tmp/out" || bad "text, default model: no English of the corpus: $(cat "$tmp/out")"
+  expect_ok "chat, default model" env AIGC_MODELS_DIR="$models_dir" sh -c \
+    'echo "In the beginning God created the heaven and the earth." | "$0" chat -n 32 --temp 0' "$aigc"
+  grep -q -w -E "the|and|of|unto|LORD" "$tmp/out" || bad "chat, default model: no English of the corpus: $(cat "$tmp/out")"
+  if [ -f "$(dirname "$aigc")/../models/text/aigc-kjv-3m-q8_0.gguf" ]; then
+    expect_ok "text, default model next to the program" env -u AIGC_MODELS_DIR "$aigc" text -p "And" -n 4
+  fi
+  expect_ok "perplexity, default model" "$aigc" perplexity -m "$models_dir/text/aigc-kjv-3m-q8_0.gguf" \
+    -f "$(dirname "$0")/../../models/README.md" -c 64
+else
+  echo "skipping the default text model: $models_dir/text/aigc-kjv-3m-q8_0.gguf is absent"
+fi
+expect_error "text, no default model" "default text model was not found.*AIGC_MODELS_DIR" \
+  env AIGC_MODELS_DIR="$tmp/no-models" "$aigc" text -p "x" -n 1
+expect_error "chat, no default model" "default text model was not found" \
+  env AIGC_MODELS_DIR="$tmp/no-models" "$aigc" chat -n 1
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Rebuilds the project's default (demonstration) models from Debian packages
+# alone, on the CPU, deterministically, and writes them into models/.
+#
+# usage: scripts/train_default_models/run.sh [PART...]     PART: text (default: all parts)
+# environment: WORK_DIR (default <repo>/build-models): corpus, tokenizer,
+# checkpoints (an interrupted training resumes from its last checkpoint;
+# delete WORK_DIR to start over).
+#
+# text: King James Bible -> byte-level BPE tokenizer (4096 tokens) -> LLaMA
+#   of 3.1 M parameters (1200 steps of 8 x 256 tokens, one thread, about 30 min
+#   here) -> models/text/aigc-kjv-3m-q8_0.gguf and its test reference
+#   (.reference.json, from evaluate_text_model.py), figures in models/README.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=${WORK_DIR:-$root/build-models}
+py=/usr/bin/python3
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(text)
+
+step() {  # step NAME COMMAND...: runs and times one step
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name"
+  "$@"
+  echo "== $name: $((SECONDS - start)) s"
+}
+
+train_text() {
+  local w=$work/text out=$root/models/text
+  mkdir -p "$w" "$out"
+  step "text: corpus" "$here/prepare_corpus.sh" "$w/corpus"
+  [ -f "$w/tokenizer.json" ] ||
+    step "text: tokenizer" "$py" "$here/train_tokenizer.py" "$w/corpus/kjv_train.txt" "$w/tokenizer.json" --vocab-size 4096
+  step "text: training" "$py" "$here/train_text_model.py" "$w/corpus/kjv_train.txt" "$w/corpus/kjv_heldout.txt" \
+    "$w/tokenizer.json" "$w/model"
+  step "text: GGUF" "$py" "$here/export_text_gguf.py" "$w/model/checkpoint.pt" "$w/tokenizer.json" \
+    "$out/aigc-kjv-3m-q8_0.gguf"
+  step "text: evaluation" "$py" "$here/evaluate_text_model.py" "$w/model/checkpoint.pt" "$w/tokenizer.json" \
+    "$w/corpus/kjv_train.txt" "$w/corpus/kjv_heldout.txt" "$out/aigc-kjv-3m-q8_0.reference.json"
+}
+
+for part in "${parts[@]}"; do
+  case $part in
+    text) train_text ;;
+    *) echo "run.sh: unknown part '$part' (known: text)" >&2; exit 2 ;;
+  esac
+done
+echo "run.sh: done in $SECONDS s; models in $root/models"

@@ -5,8 +5,8 @@ DDIM and LCM).
 
 Latents may be numpy arrays or torch tensors: the samplers use only
 arithmetic on them, with Python floats as scalars. An eps model is a function
-(x_in, t) -> eps; a noise function () -> a standard-normal array shaped like
-the latent. `sample` is what sd_ref.py and samplers_ref.py call.
+(x_in, t) -> eps, t a Python float; a noise function () -> a standard-normal
+array shaped like the latent. `sample` is what sd_ref.py and samplers_ref.py call.
 
 Conventions (the same as src/image/samplers.h):
 - k-diffusion samplers: c_in = 1/sqrt(sigma^2+1), eps = model(x * c_in, t(sigma)),
@@ -88,7 +88,7 @@ class Schedule:
         return [origin[j * LCM_ORIGINAL_STEPS // steps] for j in range(steps)]
 
 
-def steps_to_run(steps, strength):
+def img2img_steps(steps, strength):
     return max(1, min(steps, int(math.floor(strength * steps + 0.5))))
 
 
@@ -197,7 +197,7 @@ def sample(sched, kind, steps, spacing, eps_model, noise_fn, x, strength=1.0, no
     """txt2img when noise is None (x: unit-variance noise), else img2img (x: image latent).
     Returns (final latent, number of model evaluations)."""
     counter = [0]
-    run = steps_to_run(steps, strength)
+    run = img2img_steps(steps, strength)
     if kind in K_SAMPLERS:
         sigmas = sched.sigmas_for(steps, "karras" if kind == "dpmpp_2m_karras" else spacing)[steps - run:]
         x = x * sigmas[0] if noise is None else x + noise * sigmas[0]

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "core/fp16.h"
 #include "core/threads.h"
 #include "formats/safetensors.h"
+#include "kernels/conv2d.h"
 
 namespace aigc {
 namespace {
@@ -285,6 +287,134 @@ TEST_F(VaeTest, RejectsBadSizes) {
   EXPECT_FALSE(vae.decode_tiled(buf.data(), 8, 8, 3, buf.data()).ok());
   Status s = vae.encode(buf.data(), 60, 64, buf.data(), buf.data());
   EXPECT_NE(s.message().find("not a multiple of 8"), std::string::npos) << s.message();
+}
+
+std::vector<float> random_vector(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+// Winograd against the scalar direct convolution, on awkward sizes (odd
+// maps, 1x1 maps, channel counts off the micro-kernel's blocks, rows of
+// tiles wider than one work piece), with F32,
+// F16 and BF16 weights. Tolerance 1e-5 of max |ref| (float rounding of the
+// transforms; measured ~1e-7).
+TEST(VaeWinograd, MatchesDirectConvolutionReference) {
+  struct Shape { int64_t c_in, c_out, h, w; };
+  for (const Shape& sh : {Shape{5, 7, 7, 9}, Shape{3, 13, 1, 1}, Shape{33, 6, 2, 3}, Shape{16, 20, 12, 5},
+                          Shape{8, 10, 5, 300}}) {
+    for (DType type : {DType::F32, DType::F16, DType::BF16}) {
+      SCOPED_TRACE(std::to_string(sh.c_in) + "->" + std::to_string(sh.c_out) + " " + std::to_string(sh.h) + "x" +
+                   std::to_string(sh.w) + " " + dtype_name(type));
+      const int64_t n_w = sh.c_out * sh.c_in * 9;
+      std::vector<float> w = random_vector(n_w, 1, 0.3f);
+      std::vector<uint16_t> w16(static_cast<size_t>(n_w));
+      for (int64_t i = 0; i < n_w; ++i) {
+        w16[i] = type == DType::F16 ? fp32_to_fp16(w[i]) : fp32_to_bf16(w[i]);
+        if (type != DType::F32) w[i] = type == DType::F16 ? fp16_to_fp32(w16[i]) : bf16_to_fp32(w16[i]);
+      }
+      const std::vector<float> in = random_vector(sh.c_in * sh.h * sh.w, 2), bias = random_vector(sh.c_out, 3);
+      std::vector<float> got(static_cast<size_t>(sh.c_out * sh.h * sh.w)), want(got.size());
+      conv3x3_winograd(got.data(), in.data(), type == DType::F32 ? static_cast<const void*>(w.data()) : w16.data(),
+                       type, bias.data(), sh.c_in, sh.c_out, sh.h, sh.w);
+      Conv2dShape s;
+      s.c_in = sh.c_in, s.c_out = sh.c_out, s.h = sh.h, s.w = sh.w, s.kh = 3, s.kw = 3, s.pad = 1;
+      conv2d_ref(want.data(), in.data(), w.data(), DType::F32, bias.data(), s);
+      EXPECT_LT(relative_error(got, want), 1e-5);
+    }
+  }
+}
+
+// Many chunks of tiles, the last one partial, against the direct conv2d; the
+// same bits on 1 and 2 threads.
+TEST(VaeWinograd, ChunksAndThreads) {
+  const int64_t c = 40, h = 67, w = 45;  // 34 x 23 tiles: 6 chunks of 128 and 14
+  const std::vector<float> weight = random_vector(c * c * 9, 4, 0.05f), in = random_vector(c * h * w, 5);
+  const std::vector<float> bias = random_vector(c, 6);
+  std::vector<float> one(static_cast<size_t>(c * h * w)), two(one.size()), direct(one.size());
+  const int saved = num_threads();
+  set_num_threads(1);
+  conv3x3_winograd(one.data(), in.data(), weight.data(), DType::F32, bias.data(), c, c, h, w);
+  set_num_threads(2);
+  conv3x3_winograd(two.data(), in.data(), weight.data(), DType::F32, bias.data(), c, c, h, w);
+  set_num_threads(saved);
+  EXPECT_EQ(one, two);
+  Conv2dShape s;
+  s.c_in = c, s.c_out = c, s.h = h, s.w = w, s.kh = 3, s.kw = 3, s.pad = 1;
+  conv2d(direct.data(), in.data(), weight.data(), DType::F32, bias.data(), s);
+  EXPECT_LT(relative_error(one, direct), 1e-5);
+}
+
+// The SD 1.x decoder's tensors (ch 128, ch_mult 1, 2, 4, 4, 2 res blocks, z 4)
+// as owned F16 tensors, uniform in +-1/sqrt(fan_in).
+void add_full_size_decoder(WeightStore& store) {
+  std::mt19937 rng(7);
+  auto add = [&](const std::string& name, std::initializer_list<int64_t> shape) {
+    Tensor t = store.add_owned(name, DType::F16, shape);
+    const int64_t fan_in = shape.size() == 1 ? 1 : t.numel() / shape.begin()[0];
+    std::uniform_real_distribution<float> dist(-1.0f / std::sqrt(float(fan_in)), 1.0f / std::sqrt(float(fan_in)));
+    const bool norm_weight = name.find("norm") != std::string::npos && name.ends_with(".weight");
+    for (int64_t i = 0; i < t.numel(); ++i) t.ptr<uint16_t>()[i] = fp32_to_fp16(norm_weight ? 1.0f : dist(rng));
+  };
+  auto conv = [&](const std::string& p, int64_t co, int64_t ci, int64_t k) {
+    add(p + ".weight", {co, ci, k, k});
+    add(p + ".bias", {co});
+  };
+  auto norm = [&](const std::string& p, int64_t c) {
+    add(p + ".weight", {c});
+    add(p + ".bias", {c});
+  };
+  auto res = [&](const std::string& p, int64_t ci, int64_t co) {
+    norm(p + ".norm1", ci);
+    conv(p + ".conv1", co, ci, 3);
+    norm(p + ".norm2", co);
+    conv(p + ".conv2", co, co, 3);
+    if (ci != co) conv(p + ".nin_shortcut", co, ci, 1);
+  };
+  conv("post_quant_conv", 4, 4, 1);
+  conv("decoder.conv_in", 512, 4, 3);
+  res("decoder.mid.block_1", 512, 512);
+  norm("decoder.mid.attn_1.norm", 512);
+  for (const char* p : {"q", "k", "v", "proj_out"}) conv(std::string("decoder.mid.attn_1.") + p, 512, 512, 1);
+  res("decoder.mid.block_2", 512, 512);
+  const int64_t mult[] = {1, 2, 4, 4};
+  int64_t c = 512;
+  for (int i = 3; i >= 0; --i) {
+    const std::string p = "decoder.up." + std::to_string(i);
+    for (int j = 0; j < 3; ++j) {
+      res(p + ".block." + std::to_string(j), c, 128 * mult[i]);
+      c = 128 * mult[i];
+    }
+    if (i != 0) conv(p + ".upsample.conv", c, c, 3);
+  }
+  norm("decoder.norm_out", c);
+  conv("decoder.conv_out", 3, c, 3);
+}
+
+// Speed of the full-size F16 decoder (run by hand:
+// image_tests --gtest_also_run_disabled_tests --gtest_filter='VaeBench.*').
+TEST(VaeBench, DISABLED_FullSizeF16Decode256) {
+  WeightStore store("VAE");
+  add_full_size_decoder(store);
+  Result<Vae> vae = Vae::load(store);
+  ASSERT_TRUE(vae.ok()) << vae.status().message();
+  const int64_t h = 32, w = 32;
+  std::vector<float> z(static_cast<size_t>(4 * h * w)), image(static_cast<size_t>(3 * 64 * h * w));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (float& v : z) v = normal(rng);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(vae->decode(z.data(), h, w, image.data()).ok());
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double flops = vae->decode_flops(h, w);
+  std::printf("full-size F16 decode %lldx%lld -> %lldx%lld on %d threads: %.2f s, %.1f GFLOP, %.1f GFLOP/s, "
+              "peak activations %.0f MB\n",
+              (long long)h, (long long)w, (long long)h * 8, (long long)w * 8, num_threads(), s, flops / 1e9,
+              flops / 1e9 / s, vae->peak_activation_bytes() / 1e6);
+  for (float v : image) ASSERT_TRUE(std::isfinite(v));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// SiLU, GELU, SwiGLU, GEGLU: scalar references and dispatch.
+// SiLU, GELU, quick GELU, SwiGLU, GEGLU: scalar references and dispatch.
 #include "kernels/activation.h"
 
 #include <cmath>
@@ -12,6 +12,7 @@ namespace aigc {
 namespace {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kInvSqrt2 = 0.7071067811865476f;
+constexpr float kQuickGeluScale = 1.702f;
 }  // namespace
 
 void silu_ref(float* out, const float* in, int64_t n) {
@@ -27,6 +28,10 @@ void gelu_tanh_ref(float* out, const float* in, int64_t n) {
 
 void gelu_erf_ref(float* out, const float* in, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * kInvSqrt2));
+}
+
+void quick_gelu_ref(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = in[i] / (1.0f + std::exp(-kQuickGeluScale * in[i]));
 }
 
 void swiglu_ref(float* out, const float* a, const float* b, int64_t n) {
@@ -66,6 +71,17 @@ void gelu_erf(float* out, const float* in, int64_t n) {
       case Isa::kAvx512: gelu_erf_avx512(out + begin, in + begin, end - begin); break;
       case Isa::kAvx2: gelu_erf_avx2(out + begin, in + begin, end - begin); break;
       case Isa::kScalar: gelu_erf_ref(out + begin, in + begin, end - begin); break;
+    }
+  });
+}
+
+void quick_gelu(float* out, const float* in, int64_t n) {
+  const Isa isa = active_isa();
+  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+    switch (isa) {
+      case Isa::kAvx512: quick_gelu_avx512(out + begin, in + begin, end - begin); break;
+      case Isa::kAvx2: quick_gelu_avx2(out + begin, in + begin, end - begin); break;
+      case Isa::kScalar: quick_gelu_ref(out + begin, in + begin, end - begin); break;
     }
   });
 }

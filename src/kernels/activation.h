@@ -1,5 +1,5 @@
-// Activations: SiLU, GELU (tanh approximation and exact erf form) and the
-// gated helpers SwiGLU, silu(a) * b, and GEGLU, a * gelu(gate).
+// Activations: SiLU, GELU (tanh approximation and exact erf form), CLIP's
+// quick GELU and the gated helpers SwiGLU, silu(a) * b, and GEGLU, a * gelu(gate).
 //
 // Legend: n = number of elements.
 //
@@ -23,6 +23,10 @@ void gelu_tanh(float* out, const float* in, int64_t n);
 // out = 0.5 x (1 + erf(x / sqrt(2)))  (torch.nn.functional.gelu default)
 void gelu_erf_ref(float* out, const float* in, int64_t n);
 void gelu_erf(float* out, const float* in, int64_t n);
+
+// out = x * sigmoid(1.702 x) = x / (1 + exp(-1.702 x))  (CLIP's "quick_gelu")
+void quick_gelu_ref(float* out, const float* in, int64_t n);
+void quick_gelu(float* out, const float* in, int64_t n);
 
 // out = silu(a) * b  (LLaMA FFN: w2(silu(w1 x) * w3 x))
 void swiglu_ref(float* out, const float* a, const float* b, int64_t n);

@@ -21,6 +21,7 @@ const Unary kUnaries[] = {
     {"silu", silu_ref, silu},
     {"gelu_tanh", gelu_tanh_ref, gelu_tanh},
     {"gelu_erf", gelu_erf_ref, gelu_erf},
+    {"quick_gelu", quick_gelu_ref, quick_gelu},
 };
 
 class ActivationTest : public IsaTest {};

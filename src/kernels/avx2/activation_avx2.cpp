@@ -1,4 +1,4 @@
-// AVX2 SiLU, GELU (tanh and erf forms), SwiGLU and GEGLU.
+// AVX2 SiLU, GELU (tanh and erf forms), quick GELU, SwiGLU and GEGLU.
 #include "kernels/activation_isa.h"
 #include "kernels/avx2/ops_math_avx2.h"
 
@@ -26,6 +26,12 @@ __m256 gelu_erf_v_avx2(__m256 x) {
   return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
+// x / (1 + exp(-1.702 x))
+__m256 quick_gelu_v_avx2(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(x, _mm256_add_ps(one, exp_avx2(_mm256_mul_ps(_mm256_set1_ps(-1.702f), x))));
+}
+
 }  // namespace
 
 void silu_avx2(float* out, const float* in, int64_t n) {
@@ -46,6 +52,13 @@ void gelu_erf_avx2(float* out, const float* in, int64_t n) {
   for (int64_t i = 0; i < n; i += kLanesAvx2) {
     const int64_t r = n - i < kLanesAvx2 ? n - i : kLanesAvx2;
     store_tail_avx2(out + i, r, gelu_erf_v_avx2(load_tail_avx2(in + i, r)));
+  }
+}
+
+void quick_gelu_avx2(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; i += kLanesAvx2) {
+    const int64_t r = n - i < kLanesAvx2 ? n - i : kLanesAvx2;
+    store_tail_avx2(out + i, r, quick_gelu_v_avx2(load_tail_avx2(in + i, r)));
   }
 }
 

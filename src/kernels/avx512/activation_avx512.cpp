@@ -1,4 +1,4 @@
-// AVX-512 SiLU, GELU (tanh and erf forms), SwiGLU and GEGLU.
+// AVX-512 SiLU, GELU (tanh and erf forms), quick GELU, SwiGLU and GEGLU.
 #include "kernels/activation_isa.h"
 #include "kernels/avx512/ops_math_avx512.h"
 
@@ -26,6 +26,12 @@ __m512 gelu_erf_v_avx512(__m512 x) {
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
+// x / (1 + exp(-1.702 x))
+__m512 quick_gelu_v_avx512(__m512 x) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  return _mm512_div_ps(x, _mm512_add_ps(one, exp_avx512(_mm512_mul_ps(_mm512_set1_ps(-1.702f), x))));
+}
+
 }  // namespace
 
 void silu_avx512(float* out, const float* in, int64_t n) {
@@ -46,6 +52,13 @@ void gelu_erf_avx512(float* out, const float* in, int64_t n) {
   for (int64_t i = 0; i < n; i += kLanesAvx512) {
     const int64_t r = n - i < kLanesAvx512 ? n - i : kLanesAvx512;
     store_tail_avx512(out + i, r, gelu_erf_v_avx512(load_tail_avx512(in + i, r)));
+  }
+}
+
+void quick_gelu_avx512(float* out, const float* in, int64_t n) {
+  for (int64_t i = 0; i < n; i += kLanesAvx512) {
+    const int64_t r = n - i < kLanesAvx512 ? n - i : kLanesAvx512;
+    store_tail_avx512(out + i, r, quick_gelu_v_avx512(load_tail_avx512(in + i, r)));
   }
 }
 

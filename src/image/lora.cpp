@@ -9,6 +9,7 @@
 #include "formats/safetensors.h"
 #include "image/diffusers_names.h"
 #include "image/sd_checkpoint.h"
+#include "kernels/matmul.h"
 
 namespace aigc {
 namespace {
@@ -102,25 +103,18 @@ Result<Delta> module_delta(const SafetensorsFile& file, const std::string& key, 
   return d;
 }
 
-// acc [out, rest] += d.scale * (up @ down), row by row: each row's sum over
-// the rank runs in a fixed order, so any thread count gives the same bits.
+// acc [out, rest] += d.scale * (up @ down), with matmul (Y = X W^T) on
+// X = up [out, rank] and W = down^T [rest, rank]; matmul's results do not
+// depend on the thread count.
 void add_delta(const Delta& d, int64_t out, int64_t rest, float* acc) {
-  const std::vector<float> up = to_f32(d.up), down = to_f32(d.down);
-#pragma omp parallel
-  {
-    std::vector<float> row(static_cast<size_t>(rest));
-#pragma omp for schedule(static)
-    for (int64_t o = 0; o < out; ++o) {
-      std::fill(row.begin(), row.end(), 0.0f);
-      for (int64_t r = 0; r < d.rank; ++r) {
-        const float u = up[o * d.rank + r];
-        const float* dr = &down[r * rest];
-        for (int64_t i = 0; i < rest; ++i) row[i] += u * dr[i];
-      }
-      float* a = acc + o * rest;
-      for (int64_t i = 0; i < rest; ++i) a[i] += d.scale * row[i];
-    }
-  }
+  std::vector<float> up = to_f32(d.up);
+  const std::vector<float> down = to_f32(d.down);
+  std::vector<float> down_t(down.size()), product(static_cast<size_t>(out * rest));
+  for (int64_t r = 0; r < d.rank; ++r)
+    for (int64_t i = 0; i < rest; ++i) down_t[i * d.rank + r] = down[r * rest + i];
+  matmul(make_tensor(DType::F32, {out, rest}, product.data()), make_tensor(DType::F32, {rest, d.rank}, down_t.data()),
+         make_tensor(DType::F32, {out, d.rank}, up.data()));
+  for (size_t i = 0; i < product.size(); ++i) acc[i] += d.scale * product[i];
 }
 
 }  // namespace
@@ -146,6 +140,10 @@ Status apply_loras(SdCheckpoint& ckpt, const std::vector<LoraSpec>& loras, std::
     std::map<std::string, Module> modules;
     for (const SafetensorsTensorInfo& t : file.tensors()) {
       const std::string_view n = t.name;
+      if (n.find(".hada_") != n.npos || n.find(".lokr_") != n.npos || n.ends_with(".lora_mid.weight"))
+        return Status::unsupported(spec.path + ": '" + t.name +
+                                   "' is a LyCORIS LoHa/LoKr/Tucker tensor; only plain LoRA and LoCon "
+                                   "(lora_up/lora_down) are supported");
       if (n.ends_with(kUpSuffix)) modules[t.name.substr(0, n.size() - kUpSuffix.size())].up = t.name;
       else if (n.ends_with(kDownSuffix)) modules[t.name.substr(0, n.size() - kDownSuffix.size())].down = t.name;
       else if (n.ends_with(kAlphaSuffix)) modules[t.name.substr(0, n.size() - kAlphaSuffix.size())].alpha = t.name;

@@ -41,7 +41,8 @@ struct LoraReport {
 // Merges `loras` into `ckpt`. A file none of whose keys matches a weight is
 // an InvalidArgument naming the file and a few keys; a file that partly
 // matches is merged and its unmatched keys counted in `reports` (one entry
-// per LoRA, if not null) for the caller to warn about. Mis-shaped or
+// per LoRA, if not null) for the caller to warn about. LyCORIS LoHa/LoKr/
+// Tucker tensors are Unsupported. Mis-shaped or
 // incomplete modules are errors naming the file, the module and the shapes;
 // on error nothing has been changed.
 Status apply_loras(SdCheckpoint& ckpt, const std::vector<LoraSpec>& loras, std::vector<LoraReport>* reports = nullptr);

@@ -168,6 +168,9 @@ TEST(Lora, MisShapedModuleIsAnErrorAndChangesNothing) {
       << s.message();
   expect_unchanged(ckpt, open_ok("tiny_sd.safetensors"), nullptr);
   EXPECT_FALSE(apply_loras(ckpt, {{kDir + "absent_lora.safetensors", 1.0f}}).ok());
+  Status loha = apply_loras(ckpt, {{kDir + "lora_loha.safetensors", 1.0f}});
+  EXPECT_EQ(loha.code(), StatusCode::kUnsupported);
+  EXPECT_NE(loha.message().find("LyCORIS"), std::string::npos) << loha.message();
 }
 
 }  // namespace

@@ -102,6 +102,9 @@ TEST(SdCheckpoint, SeparateVaeReplacesTheBuiltInOneInEveryLayout) {
   expect_same_store(bare.vae(), open_ok("tiny_sd.safetensors", {kDir + "vae_prefixed.safetensors"}).vae());
   expect_same_store(bare.vae(), open_ok("tiny_sd.safetensors", {kDir + "vae_diffusers.safetensors"}).vae());
   expect_same_store(bare.vae(), open_ok("tiny_sd_diffusers", {kDir + "vae_bare.safetensors"}).vae());
+  // A diffusers vae/ folder as the separate VAE.
+  expect_same_store(open_ok("tiny_sd_f16.safetensors").vae(),
+                    open_ok("tiny_sd.safetensors", {kDir + "tiny_sd_diffusers/vae"}).vae());
   expect_same_store(bare.unet(), open_ok("tiny_sd.safetensors").unet());
 
   std::string not_vae = open_error("tiny_sd.safetensors", {kDir + "sd3.safetensors"});

@@ -19,7 +19,7 @@ legacy.pt (legacy pickle), pickle_named.safetensors (a pickle under a safetensor
 LoRAs (kohya naming, see lora.py): lora_ldm (F16; ldm module names: linear, 1x1 conv, 3x3 LoCon, text
 encoder, one module without alpha), lora_diffusers (F32; diffusers module names, touching one weight that
 lora_ldm touches too), lora_partial (one module that matches, one that does not), lora_nomatch,
-lora_bad_shape (a 1x1 LoCon down for a 3x3 conv, after a module that fits).
+lora_bad_shape (a 1x1 LoCon down for a 3x3 conv, after a module that fits), lora_loha (LyCORIS, refused).
 Merged references (torch, lora.py), the changed weights under their checkpoint names:
   merged_f32_ldm.safetensors   tiny_sd + lora_ldm x 0.75
   merged_f32_two.safetensors   tiny_sd + lora_ldm x 0.75 + lora_diffusers x -0.5
@@ -420,6 +420,8 @@ def main():
     lora_ref.lora_module(lora_bad_shape, lora_ref.kohya_key("te", te + "0.self_attn.k_proj"), rnd(16, 2), rnd(2, 16), 1)
     lora_ref.lora_module(lora_bad_shape, lora_ref.kohya_key("unet", "out.2"), rnd(4, 2, 1, 1), rnd(2, 8, 1, 1), 1)
     write_safetensors(os.path.join(out, "lora_bad_shape.safetensors"), lora_bad_shape)
+    write_safetensors(os.path.join(out, "lora_loha.safetensors"), {
+        "lora_unet_out_2.hada_w1_a": rnd(4, 2), "lora_unet_out_2.hada_w1_b": rnd(2, 72), "lora_unet_out_2.alpha": torch.tensor(1.0)})
 
     names = {k: v for k, v in unet_names.items()}
     write_safetensors(os.path.join(out, "merged_f32_ldm.safetensors"), lora_ref.merge(sd, [(lora_ldm, 0.75)], names))

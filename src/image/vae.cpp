@@ -278,11 +278,12 @@ Result<Encoder> load_encoder(const WeightStore& w, const VaeConfig& cfg, int64_t
 
 // ---- activations ----------------------------------------------------------------
 
-// A feature map [c, h, w] (batch 1), counted by the meter while it holds memory.
+// A feature map [c, h, w] (batch 1), uninitialised on creation, counted by
+// the meter while it holds memory.
 class Map {
  public:
   Map(ActivationMeter& meter, int64_t c, int64_t h, int64_t w)
-      : c(c), h(h), w(w), meter_(&meter), data_(static_cast<size_t>(c * h * w)) {
+      : c(c), h(h), w(w), meter_(&meter), data_(new float[static_cast<size_t>(c * h * w)]) {
     meter_->add(bytes());
   }
   Map(Map&& o) noexcept : c(o.c), h(o.h), w(o.w), meter_(std::exchange(o.meter_, nullptr)), data_(std::move(o.data_)) {}
@@ -302,10 +303,10 @@ class Map {
   void release() {
     if (meter_) meter_->sub(bytes());
     meter_ = nullptr;
-    std::vector<float>().swap(data_);
+    data_.reset();
   }
-  float* data() { return data_.data(); }
-  const float* data() const { return data_.data(); }
+  float* data() { return data_.get(); }
+  const float* data() const { return data_.get(); }
   int64_t size() const { return c * h * w; }
   ActivationMeter& meter() const { return *meter_; }
 
@@ -314,7 +315,7 @@ class Map {
  private:
   int64_t bytes() const { return size() * int64_t(sizeof(float)); }
   ActivationMeter* meter_;
-  std::vector<float> data_;
+  std::unique_ptr<float[]> data_;
 };
 
 // out [c_out, OH, OW] = conv(in [c_in, h, w]) (+ bias).

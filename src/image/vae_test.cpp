@@ -202,6 +202,12 @@ TEST_F(VaeTest, TiledDecodeMatchesReferenceWithBoundedMemory) {
   std::printf("tiled (8) vs untiled PSNR %.2f dB (reference %.2f); peak activations tiled %.1f MB, untiled %.1f MB\n",
               got_psnr, want_psnr, tiled_peak / 1e6, full_peak / 1e6);
 
+  // One column of tiles (the latent is narrower than a tile).
+  std::vector<float> narrow_z(static_cast<size_t>(4 * h * 6)), narrow(static_cast<size_t>(3 * 64 * h * 6));
+  for (int64_t row = 0; row < 4 * h; ++row) std::copy_n(z.data() + row * w, 6, narrow_z.data() + row * 6);
+  ASSERT_TRUE(vae.decode_tiled(narrow_z.data(), h, 6, tile, narrow.data()).ok());
+  EXPECT_LT(relative_error(narrow, ref("tiled_t8_narrow", {3, 8 * h, 48})), kTolerance);
+
   // A tile that covers the latent is the plain decode.
   std::vector<float> whole(one_tile.size());
   ASSERT_TRUE(vae.decode_tiled(small_z.data(), tile, tile, tile, whole.data()).ok());

@@ -14,6 +14,7 @@
       tiled_z               latent [4, 20, 12]
       tiled_t8              vae.decode_tiled(tiled_z, tile=8)  [3, 160, 96]
       tiled_full            the untiled decode of tiled_z
+      tiled_t8_narrow       vae.decode_tiled(tiled_z[:, :, :6], tile=8): one column of tiles
       flops_decode_a, flops_encode_b   [1] multiply-adds x 2 of decode_z_a and
                             encode_x_b, counted from the modules' shapes as they run
 
@@ -106,6 +107,7 @@ def main():
         cases["tiled_z"] = z[0]
         cases["tiled_t8"] = vae.decode_tiled(models["f32"], z, 8)[0]
         cases["tiled_full"] = models["f32"].decode(z)[0]
+        cases["tiled_t8_narrow"] = vae.decode_tiled(models["f32"], z[:, :, :, :6].contiguous(), 8)[0]
         cases["flops_decode_a"] = count_flops(models["f32"], lambda: models["f32"].decode(cases["decode_z_a"][None]))
         cases["flops_encode_b"] = count_flops(models["f32"], lambda: models["f32"].encode(cases["encode_x_b"][None]))
     write_safetensors(os.path.join(out, "cases.safetensors"),

@@ -64,10 +64,30 @@ struct Delta {
   float scale;      // strength * alpha / rank
 };
 
+constexpr int64_t kConvertChunk = 1 << 16;  // elements per thread task of a dtype conversion
+
+// Element-wise conversions in fixed chunks over the threads (same bits for
+// any thread count).
+void to_f32(const Tensor& t, float* out) {
+  const ToFloatFn convert = dtype_traits(t.dtype)->to_float;
+  const int64_t n = t.numel(), elem = static_cast<int64_t>(dtype_traits(t.dtype)->block_bytes);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < n; c += kConvertChunk)
+    convert(static_cast<const uint8_t*>(t.data) + c * elem, out + c, std::min(kConvertChunk, n - c));
+}
+
 std::vector<float> to_f32(const Tensor& t) {
   std::vector<float> out(static_cast<size_t>(t.numel()));
-  dtype_traits(t.dtype)->to_float(t.data, out.data(), t.numel());
+  to_f32(t, out.data());
   return out;
+}
+
+void from_f32(const float* in, const Tensor& t) {
+  const FromFloatFn convert = dtype_traits(t.dtype)->from_float;
+  const int64_t n = t.numel(), elem = static_cast<int64_t>(dtype_traits(t.dtype)->block_bytes);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < n; c += kConvertChunk)
+    convert(in + c, static_cast<uint8_t*>(t.data) + c * elem, std::min(kConvertChunk, n - c));
 }
 
 Result<float> scalar_value(const SafetensorsFile& file, const std::string& name) {
@@ -114,7 +134,9 @@ void add_delta(const Delta& d, int64_t out, int64_t rest, float* acc) {
     for (int64_t i = 0; i < rest; ++i) down_t[i * d.rank + r] = down[r * rest + i];
   matmul(make_tensor(DType::F32, {out, rest}, product.data()), make_tensor(DType::F32, {rest, d.rank}, down_t.data()),
          make_tensor(DType::F32, {out, d.rank}, up.data()));
-  for (size_t i = 0; i < product.size(); ++i) acc[i] += d.scale * product[i];
+  const int64_t n = out * rest;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) acc[i] += d.scale * product[i];
 }
 
 }  // namespace
@@ -177,7 +199,7 @@ Status apply_loras(SdCheckpoint& ckpt, const std::vector<LoraSpec>& loras, std::
     std::vector<float> acc = to_f32(w);
     for (const Delta& d : list) add_delta(d, out, rest, acc.data());
     Tensor merged = target.first->add_owned(target.second, w.dtype, w.n_dims, w.shape);
-    dtype_traits(w.dtype)->from_float(acc.data(), merged.data, merged.numel());
+    from_f32(acc.data(), merged);
   }
   if (reports) *reports = std::move(done);
   return {};

@@ -115,9 +115,9 @@ Result<Image> resize_image(const Image& image, int width, int height, ResizeFilt
                                     " image to " + std::to_string(width) + "x" + std::to_string(height));
   }
   const int ch = image.channels;
-  // Horizontal pass into floats, then vertical pass with rounding.
+  // Horizontal pass, then vertical pass, each rounded to 8 bits (as PIL does).
   const Taps tx = make_taps(image.width, width, filter), ty = make_taps(image.height, height, filter);
-  std::vector<float> mid(size_t(image.height) * width * ch);
+  std::vector<uint8_t> mid(size_t(image.height) * width * ch);
 #pragma omp parallel for schedule(static)
   for (int y = 0; y < image.height; ++y) {
     const uint8_t* src = image.pixels.data() + size_t(y) * image.width * ch;
@@ -126,7 +126,7 @@ Result<Image> resize_image(const Image& image, int width, int height, ResizeFilt
       for (int c = 0; c < ch; ++c) {
         double acc = 0;
         for (int i = 0; i < tx.count[size_t(x)]; ++i) acc += w[i] * src[size_t(tx.first[size_t(x)] + i) * ch + c];
-        mid[(size_t(y) * width + x) * ch + c] = float(acc);
+        mid[(size_t(y) * width + x) * ch + c] = uint8_t(std::clamp(std::lround(acc), 0l, 255l));
       }
     }
   }

@@ -13,7 +13,8 @@ npy: numpy writes float32/float64/uint8 arrays, versions 1.0 and 2.0.
 
 manifest.json lists the cases:
   {"png": [{"file", "expected"(.npy uint8 [H, W, C])}], "png_text": [{"file", "chunks": [[key, text]]}],
-   "jpeg": [{"file", "expected"}], "npy": [{"file", "shape", "values"}]}
+   "jpeg": [{"file", "expected"}], "npy": [{"file", "shape", "values"}],
+   "resize": [{"file", "width", "height", "filter", "expected"}], "luma": {"file", "expected"}}
 Usage: codecs_ref.py OUT_DIR
 """
 import heapq
@@ -449,6 +450,22 @@ def jpeg_cases(out):
     return cases
 
 
+# ------------------------------------------------------------------ conversions
+
+def conversion_cases(out):
+    """PIL's resize (bilinear, Lanczos; up and down) and its RGB -> L luma."""
+    src = Image.fromarray(test_picture(17, 23))
+    src.save(os.path.join(out, "resize_src.png"))
+    resize = []
+    for w, h in [(40, 30), (9, 7), (23, 5), (64, 64)]:
+        for name, flt in [("bilinear", Image.BILINEAR), ("lanczos", Image.LANCZOS)]:
+            expected = f"resize_{name}_{w}x{h}.npy"
+            np.save(os.path.join(out, expected), np.asarray(src.resize((w, h), flt)))
+            resize.append({"file": "resize_src.png", "width": w, "height": h, "filter": name, "expected": expected})
+    np.save(os.path.join(out, "luma.npy"), np.asarray(src.convert("L")))
+    return resize, {"file": "resize_src.png", "expected": "luma.npy"}
+
+
 # ------------------------------------------------------------------ npy
 
 def npy_cases(out):
@@ -478,10 +495,12 @@ def npy_cases(out):
 def main():
     out = os.path.join(sys.argv[1], "codecs")
     os.makedirs(out, exist_ok=True)
-    manifest = {"png": png_cases(out), "png_text": png_text_cases(out), "jpeg": jpeg_cases(out), "npy": npy_cases(out)}
+    resize, luma = conversion_cases(out)
+    manifest = {"png": png_cases(out), "png_text": png_text_cases(out), "jpeg": jpeg_cases(out), "npy": npy_cases(out),
+                "resize": resize, "luma": luma}
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
-    print(f"codecs: {sum(len(v) for v in manifest.values())} cases in {out}")
+    print(f"codecs: {sum(len(v) for v in manifest.values() if isinstance(v, list))} cases in {out}")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,22 @@ TEST(SdCheckpoint, SeparateVaeReplacesTheBuiltInOneInEveryLayout) {
   EXPECT_NE(not_vae.find("not a VAE"), std::string::npos) << not_vae;
 }
 
+TEST(SdCheckpoint, ShardedSingleFileGivesTheSameWeights) {
+  SdCheckpoint sharded = open_ok("tiny_sd_sharded.safetensors.index.json");
+  EXPECT_EQ(sharded.name(), "tiny_sd_sharded");
+  SdCheckpoint single = open_ok("tiny_sd.safetensors");
+  expect_same_store(single.unet(), sharded.unet());
+  expect_same_store(single.vae(), sharded.vae());
+  expect_same_store(single.text_encoder(), sharded.text_encoder());
+}
+
+TEST(SdCheckpoint, FileWithoutVaeNeedsASeparateOne) {
+  std::string message = open_error("tiny_sd_no_vae.safetensors");
+  EXPECT_NE(message.find("has no VAE (first_stage_model.*); name one with --vae FILE"), std::string::npos) << message;
+  expect_same_store(open_ok("tiny_sd_no_vae.safetensors", {kDir + "vae_bare.safetensors"}).vae(),
+                    open_ok("tiny_sd.safetensors", {kDir + "vae_bare.safetensors"}).vae());
+}
+
 TEST(SdCheckpoint, InpaintingUnetHasNineInputChannels) {
   EXPECT_TRUE(open_ok("tiny_sd_inpaint.safetensors").is_inpainting());
 }

@@ -8,6 +8,8 @@ CLIP 2 layers of width 16), written as:
   tiny_sd_f16.safetensors      the same values: UNet and VAE in F16, text encoder in BF16
   tiny_sd_old_clip.safetensors F32, text encoder without "text_model." (the older layout)
   tiny_sd_inpaint.safetensors  F32, UNet with 9 input channels
+  tiny_sd_no_vae.safetensors   tiny_sd without its VAE
+  tiny_sd_sharded.safetensors.index.json + 2 shards: tiny_sd without extras, sharded
   tiny_sd_diffusers/           tiny_sd_f16 as a diffusers folder (this script's own renaming): sharded unet/,
                                vae/ (to_q/to_k/to_v/to_out.0 names), text_encoder/, a small tokenizer/
   vae_bare.safetensors         another random VAE (F32), encoder.*/decoder.* keys
@@ -333,6 +335,17 @@ def main():
                 for k, v in sd.items()}
     write_safetensors(os.path.join(out, "tiny_sd_old_clip.safetensors"), old_clip)
     write_safetensors(os.path.join(out, "tiny_sd_inpaint.safetensors"), checkpoint(2, vocab, in_channels=9)[0])
+    write_safetensors(os.path.join(out, "tiny_sd_no_vae.safetensors"),
+                      {k: v for k, v in sd.items() if not k.startswith("first_stage_model.")})
+    # The F32 checkpoint as a sharded single file: UNet in one shard, the rest in the other.
+    weight_map = {}
+    for i, part in enumerate([{k: v for k, v in sd.items() if k.startswith("model.diffusion_model.")},
+                              {k: v for k, v in sd.items() if not k.startswith("model.diffusion_model.")}]):
+        file = f"tiny_sd_sharded-0000{i + 1}-of-00002.safetensors"
+        write_safetensors(os.path.join(out, file), part)
+        weight_map.update({k: file for k in part})
+    with open(os.path.join(out, "tiny_sd_sharded.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": weight_map}, f)
 
     # The F16 checkpoint as a diffusers folder; the UNet in two shards.
     folder = os.path.join(out, "tiny_sd_diffusers")

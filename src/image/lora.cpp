@@ -162,9 +162,10 @@ Status apply_loras(SdCheckpoint& ckpt, const std::vector<LoraSpec>& loras, std::
     std::map<std::string, Module> modules;
     for (const SafetensorsTensorInfo& t : file.tensors()) {
       const std::string_view n = t.name;
-      if (n.find(".hada_") != n.npos || n.find(".lokr_") != n.npos || n.ends_with(".lora_mid.weight"))
+      if (n.find(".hada_") != n.npos || n.find(".lokr_") != n.npos || n.ends_with(".lora_mid.weight") ||
+          n.ends_with(".dora_scale"))
         return Status::unsupported(spec.path + ": '" + t.name +
-                                   "' is a LyCORIS LoHa/LoKr/Tucker tensor; only plain LoRA and LoCon "
+                                   "' is a LyCORIS LoHa/LoKr/Tucker or DoRA tensor; only plain LoRA and LoCon "
                                    "(lora_up/lora_down) are supported");
       if (n.ends_with(kUpSuffix)) modules[t.name.substr(0, n.size() - kUpSuffix.size())].up = t.name;
       else if (n.ends_with(kDownSuffix)) modules[t.name.substr(0, n.size() - kDownSuffix.size())].down = t.name;

@@ -42,9 +42,9 @@ struct LoraReport {
 // an InvalidArgument naming the file and a few keys; a file that partly
 // matches is merged and its unmatched keys counted in `reports` (one entry
 // per LoRA, if not null) for the caller to warn about. LyCORIS LoHa/LoKr/
-// Tucker tensors are Unsupported. Mis-shaped or
-// incomplete modules are errors naming the file, the module and the shapes;
-// on error nothing has been changed.
+// Tucker and DoRA tensors are Unsupported (merging without them would be
+// wrong). Mis-shaped or incomplete modules are errors naming the file, the
+// module and the shapes; on error nothing has been changed.
 Status apply_loras(SdCheckpoint& ckpt, const std::vector<LoraSpec>& loras, std::vector<LoraReport>* reports = nullptr);
 
 }  // namespace aigc

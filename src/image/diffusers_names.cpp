@@ -40,31 +40,31 @@ int count_indices(const std::vector<std::string>& names, const std::string& pref
   return n;
 }
 
-// The block structure of a UNet.
-struct UnetLayout {
-  int levels = 0, resnets = 0;  // L, R
-  std::vector<bool> down_attention, up_attention, downsampler, upsampler;
-};
-
 constexpr int kMaxLevels = 16;
 constexpr int kMaxResnets = 16;
 
-Status check_layout(const UnetLayout& l, const char* what) {
-  if (l.levels < 1 || l.levels > kMaxLevels || l.resnets < 1 || l.resnets > kMaxResnets)
-    return Status::invalid_argument(std::string("UNet (") + what + " names): " + std::to_string(l.levels) +
-                                    " levels of " + std::to_string(l.resnets) +
+Status check_layout(int levels, int resnets, const char* what) {
+  if (levels < 1 || levels > kMaxLevels || resnets < 1 || resnets > kMaxResnets)
+    return Status::invalid_argument(std::string("UNet (") + what + " names): " + std::to_string(levels) +
+                                    " levels of " + std::to_string(resnets) +
                                     " resnets is not an SD 1.x UNet layout");
   return {};
 }
 
 }  // namespace
 
+// The block structure of a UNet.
+struct SdNameMap::UnetLayout {
+  int levels = 0, resnets = 0;  // L, R
+  std::vector<bool> down_attention, up_attention, downsampler, upsampler;
+};
+
 Result<SdNameMap> SdNameMap::unet_from_diffusers(const std::vector<std::string>& names) {
   UnetLayout l;
   l.levels = count_indices(names, "down_blocks.");
   for (int i = 0; i < std::min(l.levels, kMaxLevels); ++i)
     l.resnets = std::max(l.resnets, count_indices(names, "down_blocks." + std::to_string(i) + ".resnets."));
-  AIGC_RETURN_IF_ERROR(check_layout(l, "diffusers"));
+  AIGC_RETURN_IF_ERROR(check_layout(l.levels, l.resnets, "diffusers"));
   const int up_levels = count_indices(names, "up_blocks.");
   if (up_levels != l.levels)
     return Status::invalid_argument("UNet (diffusers names): " + std::to_string(l.levels) + " down_blocks but " +
@@ -76,6 +76,10 @@ Result<SdNameMap> SdNameMap::unet_from_diffusers(const std::vector<std::string>&
     l.up_attention.push_back(any_starts_with(names, u + "attentions."));
     l.upsampler.push_back(any_starts_with(names, u + "upsamplers."));
   }
+  return unet_from_layout(l);
+}
+
+SdNameMap SdNameMap::unet_from_layout(const UnetLayout& l) {
   SdNameMap m;
   m.blocks_ = {{"conv_in.", "input_blocks.0.0."},
                {"time_embedding.linear_1.", "time_embed.0."},
@@ -119,7 +123,7 @@ Result<SdNameMap> SdNameMap::unet_from_ldm(const std::vector<std::string>& names
   while (l.resnets + 1 < n_input && !is_downsampler(l.resnets + 1)) ++l.resnets;
   if (l.resnets < 1) return Status::invalid_argument("UNet (ldm names): no resnet in input_blocks.1");
   l.levels = n_input / (l.resnets + 1);
-  AIGC_RETURN_IF_ERROR(check_layout(l, "ldm"));
+  AIGC_RETURN_IF_ERROR(check_layout(l.levels, l.resnets, "ldm"));
   if (l.levels * (l.resnets + 1) != n_input)
     return Status::invalid_argument("UNet (ldm names): " + std::to_string(n_input) + " input_blocks do not make " +
                                     "levels of " + std::to_string(l.resnets) + " resnets and a downsampler");
@@ -135,18 +139,7 @@ Result<SdNameMap> SdNameMap::unet_from_ldm(const std::vector<std::string>& names
     const std::string up = "output_blocks." + std::to_string(last_out) + ".";
     l.upsampler.push_back(any_starts_with(names, up + (l.up_attention.back() ? "2" : "1") + ".conv."));
   }
-  // Build the tables from the diffusers names this layout has.
-  std::vector<std::string> diffusers;
-  for (int i = 0; i < l.levels; ++i) {
-    const std::string d = "down_blocks." + std::to_string(i) + ".", u = "up_blocks." + std::to_string(i) + ".";
-    for (int j = 0; j < l.resnets; ++j) diffusers.push_back(d + "resnets." + std::to_string(j) + ".x");
-    if (l.down_attention[i]) diffusers.push_back(d + "attentions.0.x");
-    if (l.downsampler[i]) diffusers.push_back(d + "downsamplers.0.x");
-    diffusers.push_back(u + "resnets.0.x");
-    if (l.up_attention[i]) diffusers.push_back(u + "attentions.0.x");
-    if (l.upsampler[i]) diffusers.push_back(u + "upsamplers.0.x");
-  }
-  return unet_from_diffusers(diffusers);
+  return unet_from_layout(l);
 }
 
 Result<SdNameMap> SdNameMap::vae_from_diffusers(const std::vector<std::string>& names) {

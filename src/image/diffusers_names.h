@@ -64,6 +64,8 @@ class SdNameMap {
     std::string diffusers, ldm;  // prefixes, ending with '.'
     const std::vector<std::pair<std::string, std::string>>* inner = nullptr;  // (diffusers, ldm) prefixes
   };
+  struct UnetLayout;  // levels, resnets per level, which levels have attention and samplers
+  static SdNameMap unet_from_layout(const UnetLayout& layout);
   static std::optional<std::string> rename(std::string_view name, const std::vector<Block>& blocks, bool to_ldm);
 
   std::vector<Block> blocks_;

@@ -44,6 +44,7 @@ bool build_huffman(const uint8_t counts[16], const uint8_t* symbols, int n_symbo
     t->first_index[length] = index;
     t->min_code[length] = code;
     t->max_code[length] = n > 0 ? code + n - 1 : -1;
+    if (code + n > (1 << length)) return false;
     if (length <= HuffmanTable::kLookupBits) {
       for (int i = 0; i < n; ++i) {
         const int shift = HuffmanTable::kLookupBits - length;
@@ -56,7 +57,6 @@ bool build_huffman(const uint8_t counts[16], const uint8_t* symbols, int n_symbo
     }
     code += n;
     index += n;
-    if (code > (1 << length)) return false;
     code <<= 1;
   }
   t->defined = true;

@@ -120,8 +120,13 @@ TEST(Jpeg, RejectsBadHeaders) {
   j[dht + 4] = 0x27;
   expect_error(j, "DHT: invalid table class/id");
   j = good;
-  j[dht + 5] = 3;  // three 1-bit codes
+  j[dht + 5] = 3;  // three 1-bit codes (and too few symbol bytes)
   expect_error(j, "DHT");
+  j = good;
+  ASSERT_EQ(j[dht + 5], 0);
+  ASSERT_EQ(j[dht + 7], 5);
+  j[dht + 5] = 3, j[dht + 7] = 2;  // three 1-bit codes, same symbol count
+  expect_error(j, "DHT: table 0 has invalid code lengths");
 
   const size_t sos = find_marker(good, 0xda);
   j = good;

@@ -510,7 +510,8 @@ void winograd_kernel(const float* g, float* u) {
 // (zero outside the map), v[xi] (xi = 4 i + k) receives cols values each.
 // Written as loops over the tiles so that they vectorise.
 void winograd_input_row(const float (*d)[2 * kWinogradMaxCols + 2], int64_t cols, float* const* v) {
-  float e[2 * kWinogradMaxCols + 2], o[kWinogradMaxCols + 1], dB[4][4][kWinogradMaxCols];  // d B per patch row
+  float e[kWinogradMaxCols + 1], o[kWinogradMaxCols + 1];  // even and odd columns of a patch row
+  float dB[4][4][kWinogradMaxCols];                       // d B, per patch row
   for (int r = 0; r < 4; ++r) {
     for (int64_t j = 0; j <= cols; ++j) e[j] = d[r][2 * j], o[j] = d[r][2 * j + 1];
     for (int64_t c = 0; c < cols; ++c) {

@@ -305,10 +305,9 @@ std::vector<float> random_vector(int64_t n, uint32_t seed, float scale = 1.0f) {
 }
 
 // Winograd against the scalar direct convolution, on awkward sizes (odd
-// maps, 1x1 maps, channel counts off the micro-kernel's blocks, rows of
-// tiles wider than one work piece), with F32,
-// F16 and BF16 weights. Tolerance 1e-5 of max |ref| (float rounding of the
-// transforms; measured ~1e-7).
+// maps, 1x1 maps, channel counts off the micro-kernel's blocks, rows of tiles
+// wider than one work piece), with F32, F16 and BF16 weights. Tolerance 1e-5
+// of max |ref| (float rounding of the transforms).
 TEST(VaeWinograd, MatchesDirectConvolutionReference) {
   struct Shape { int64_t c_in, c_out, h, w; };
   for (const Shape& sh : {Shape{5, 7, 7, 9}, Shape{3, 13, 1, 1}, Shape{33, 6, 2, 3}, Shape{16, 20, 12, 5},

@@ -13,5 +13,6 @@ void add_text_commands(CLI::App& app);      // text, tokenize, perplexity (text_
 void add_chat_command(CLI::App& app);       // chat (chat.cpp)
 void add_quantize_command(CLI::App& app);   // quantize (quantize.cpp)
 void add_bench_text_command(CLI::App& bench);  // bench text (bench_text.cpp)
+void add_bench_image_command(CLI::App& bench);  // bench image (bench_image.cpp)
 
 }  // namespace aigc

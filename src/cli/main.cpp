@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
     if (int rc = aigc::bench_kernels(kernel_opts)) throw CLI::RuntimeError(rc);
   });
   aigc::add_bench_text_command(*bench);
+  aigc::add_bench_image_command(*bench);
 
   CLI::App* info = app.add_subcommand("info", "Print the CPU features the kernels will use here");
   info->callback([] {

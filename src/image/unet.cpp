@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,13 +34,14 @@ struct UnetModel {
   UnetSpatialTransformer middle_attn;
   UnetNorm out_norm;
   UnetConv out_conv;
+  // Work buffers kept between passes, one pool per concurrent forward().
+  mutable std::mutex scratch_mutex;
+  mutable std::vector<std::unique_ptr<UnetScratch>> idle_scratch;
 };
 
 namespace {
 
 constexpr int64_t kHeads = 8;  // SD 1.x
-
-std::vector<float> scratch(int64_t n) { return std::vector<float>(static_cast<size_t>(n)); }
 
 std::string block_name(const char* list, size_t k) { return std::string(list) + "." + std::to_string(k) + "."; }
 
@@ -179,32 +181,32 @@ struct MapShape {
 };
 
 // Runs one block's layers on `in` (shape s, updated to the output's).
-std::vector<float> run_block(const UnetBlock& b, const float* in, MapShape& s, const float* emb_silu,
-                             const float* context, int64_t L) {
-  std::vector<float> cur;
+UnetScratch::Buffer run_block(const UnetBlock& b, const float* in, MapShape& s, const float* emb_silu,
+                              const float* context, int64_t L, UnetScratch& pool) {
+  UnetScratch::Buffer cur;
   if (b.conv_in) {
-    cur = scratch(s.n * b.conv_in->c_out * s.h * s.w);
+    cur = pool.get(s.n * b.conv_in->c_out * s.h * s.w);
     b.conv_in->forward(cur.data(), in, s.n, s.h, s.w);
     s.c = b.conv_in->c_out;
   }
   if (b.downsample) {
     s.h /= 2;
     s.w /= 2;
-    cur = scratch(s.size());
+    cur = pool.get(s.size());
     b.downsample->forward(cur.data(), in, s.n, s.h * 2, s.w * 2);
   }
   if (b.res) {
-    cur = scratch(s.n * b.res->c_out * s.h * s.w);
-    b.res->forward(cur.data(), in, emb_silu, s.n, s.h, s.w);
+    cur = pool.get(s.n * b.res->c_out * s.h * s.w);
+    b.res->forward(cur.data(), in, emb_silu, s.n, s.h, s.w, pool);
     s.c = b.res->c_out;
   }
-  if (b.attn) b.attn->forward(cur.data(), s.n, s.h, s.w, context, L);
+  if (b.attn) b.attn->forward(cur.data(), s.n, s.h, s.w, context, L, pool);
   if (b.upsample) {
-    std::vector<float> up = scratch(s.size() * 4);
+    UnetScratch::Buffer up = pool.get(s.size() * 4);
     upsample_nearest2x(up.data(), cur.data(), s.n * s.c, s.h, s.w);
     s.h *= 2;
     s.w *= 2;
-    cur = scratch(s.size());
+    cur = pool.get(s.size());
     b.upsample->forward(cur.data(), up.data(), s.n, s.h, s.w);
   }
   return cur;
@@ -234,6 +236,31 @@ double block_flops(const UnetBlock& b, MapShape& s, int64_t L) {
   return total;
 }
 
+// A scratch pool for one forward(): an idle one of the model's, returned when done.
+class ScratchLease {
+ public:
+  explicit ScratchLease(const UnetModel& m) : m_(m) {
+    std::lock_guard<std::mutex> lock(m_.scratch_mutex);
+    if (m_.idle_scratch.empty()) {
+      pool_ = std::make_unique<UnetScratch>();
+    } else {
+      pool_ = std::move(m_.idle_scratch.back());
+      m_.idle_scratch.pop_back();
+    }
+  }
+  ~ScratchLease() {
+    std::lock_guard<std::mutex> lock(m_.scratch_mutex);
+    m_.idle_scratch.push_back(std::move(pool_));
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  UnetScratch& pool() { return *pool_; }
+
+ private:
+  const UnetModel& m_;
+  std::unique_ptr<UnetScratch> pool_;
+};
+
 }  // namespace
 
 Unet::Unet(UnetConfig config, std::unique_ptr<UnetModel> model)
@@ -257,15 +284,17 @@ Status Unet::forward(const float* x, int64_t n, int64_t h, int64_t w, const floa
                                     ": h and w must be positive multiples of " + std::to_string(multiple));
   }
   const UnetModel& m = *model_;
+  ScratchLease lease(m);  // before every buffer: they go back to its pool
+  UnetScratch& pool = lease.pool();
   const int64_t mc = config_.model_channels, half = mc / 2, E = 4 * mc;
 
   // emb = time_embed(cat(cos, sin)(t * freqs)), then SiLU as every ResBlock applies it first
-  std::vector<float> t_emb = scratch(n * mc), e1 = scratch(n * E), emb_silu = scratch(n * E);
+  UnetScratch::Buffer t_emb = pool.get(n * mc), e1 = pool.get(n * E), emb_silu = pool.get(n * E);
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t i = 0; i < half; ++i) {
       const double arg = double(timesteps[b]) * std::exp(-std::log(10000.0) * double(i) / double(half));
-      t_emb[size_t(b * mc + i)] = float(std::cos(arg));
-      t_emb[size_t(b * mc + half + i)] = float(std::sin(arg));
+      t_emb.data()[b * mc + i] = float(std::cos(arg));
+      t_emb.data()[b * mc + half + i] = float(std::sin(arg));
     }
   }
   m.time_in.forward(e1.data(), t_emb.data(), n);
@@ -274,28 +303,28 @@ Status Unet::forward(const float* x, int64_t n, int64_t h, int64_t w, const floa
   silu(emb_silu.data(), emb_silu.data(), n * E);
 
   MapShape s{n, config_.in_channels, h, w};
-  std::vector<std::pair<std::vector<float>, MapShape>> skips;
+  std::vector<std::pair<UnetScratch::Buffer, MapShape>> skips;
   const float* cur = x;
   for (const UnetBlock& b : m.input_blocks) {
-    std::vector<float> y = run_block(b, cur, s, emb_silu.data(), context, n_tokens);
+    UnetScratch::Buffer y = run_block(b, cur, s, emb_silu.data(), context, n_tokens, pool);
     skips.emplace_back(std::move(y), s);
     cur = skips.back().first.data();
   }
-  std::vector<float> mid = scratch(s.size()), hidden = scratch(s.size());
-  m.middle_res1.forward(mid.data(), cur, emb_silu.data(), n, s.h, s.w);
-  m.middle_attn.forward(mid.data(), n, s.h, s.w, context, n_tokens);
-  m.middle_res2.forward(hidden.data(), mid.data(), emb_silu.data(), n, s.h, s.w);
+  UnetScratch::Buffer mid = pool.get(s.size()), hidden = pool.get(s.size());
+  m.middle_res1.forward(mid.data(), cur, emb_silu.data(), n, s.h, s.w, pool);
+  m.middle_attn.forward(mid.data(), n, s.h, s.w, context, n_tokens, pool);
+  m.middle_res2.forward(hidden.data(), mid.data(), emb_silu.data(), n, s.h, s.w, pool);
   for (const UnetBlock& b : m.output_blocks) {
-    const auto& [skip, skip_shape] = skips.back();
-    const int64_t hw = s.h * s.w, c = s.c, cs = skip_shape.c;
-    std::vector<float> cat = scratch(n * (c + cs) * hw);  // cat([h, skip], dim=1)
-    for (int64_t b_i = 0; b_i < n; ++b_i) {
-      std::memcpy(cat.data() + b_i * (c + cs) * hw, hidden.data() + b_i * c * hw, size_t(c * hw) * sizeof(float));
-      std::memcpy(cat.data() + (b_i * (c + cs) + c) * hw, skip.data() + b_i * cs * hw, size_t(cs * hw) * sizeof(float));
+    const int64_t hw = s.h * s.w, c = s.c, cs = skips.back().second.c;
+    UnetScratch::Buffer cat = pool.get(n * (c + cs) * hw);  // cat([h, skip], dim=1)
+    for (int64_t i = 0; i < n; ++i) {
+      std::memcpy(cat.data() + i * (c + cs) * hw, hidden.data() + i * c * hw, size_t(c * hw) * sizeof(float));
+      std::memcpy(cat.data() + (i * (c + cs) + c) * hw, skips.back().first.data() + i * cs * hw,
+                  size_t(cs * hw) * sizeof(float));
     }
     skips.pop_back();
     s.c = c + cs;
-    hidden = run_block(b, cat.data(), s, emb_silu.data(), context, n_tokens);
+    hidden = run_block(b, cat.data(), s, emb_silu.data(), context, n_tokens, pool);
   }
   group_norm(hidden.data(), hidden.data(), m.out_norm.weight, m.out_norm.bias, m.out_norm.eps, n, s.c, s.h, s.w, 32);
   silu(hidden.data(), hidden.data(), s.size());

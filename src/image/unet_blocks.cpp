@@ -3,6 +3,7 @@
 #include "image/unet_blocks.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.h"
@@ -18,8 +19,6 @@ namespace aigc {
 namespace {
 
 constexpr int64_t kGroups = 32;  // GroupNorm32 of ldm
-
-std::vector<float> scratch(int64_t n) { return std::vector<float>(static_cast<size_t>(n)); }
 
 // out = silu(group_norm(in))
 void group_norm_silu(float* out, const float* in, const UnetNorm& norm, int64_t n, int64_t c, int64_t h, int64_t w) {
@@ -51,7 +50,45 @@ void add_tokens_to_maps(float* x, const float* tokens, int64_t n, int64_t c, int
 
 }  // namespace
 
-// ---- parameters ----
+// ---- scratch and parameters ----
+
+UnetScratch::Buffer& UnetScratch::Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    give_back();
+    pool_ = std::exchange(other.pool_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    data_ = std::move(other.data_);
+  }
+  return *this;
+}
+
+void UnetScratch::Buffer::give_back() {
+  if (pool_ && data_) pool_->free_.emplace_back(size_, std::move(data_));
+  pool_ = nullptr;
+}
+
+UnetScratch::Buffer UnetScratch::get(int64_t n) {
+  // The smallest free buffer that fits; else a new one, dropping the largest
+  // free buffer that is too small (it would never fit this shape's requests).
+  auto best = free_.end(), largest_small = free_.end();
+  for (auto it = free_.begin(); it != free_.end(); ++it) {
+    if (it->first >= n && (best == free_.end() || it->first < best->first)) best = it;
+    if (it->first < n && (largest_small == free_.end() || it->first > largest_small->first)) largest_small = it;
+  }
+  Buffer b;
+  b.pool_ = this;
+  if (best != free_.end()) {
+    b.size_ = best->first;
+    b.data_ = std::move(best->second);
+    free_.erase(best);
+  } else {
+    if (largest_small != free_.end()) free_.erase(largest_small);
+    b.size_ = n;
+    b.data_ = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n));
+  }
+  return b;
+}
+
 
 const float* UnetParams::f32(const Tensor& t) {
   if (t.dtype == DType::F32) return t.ptr<const float>();
@@ -149,19 +186,19 @@ Result<UnetResBlock> UnetResBlock::load(const WeightStore& ws, UnetParams& param
   return r;
 }
 
-void UnetResBlock::forward(float* out, const float* x, const float* emb_silu, int64_t n, int64_t h,
-                           int64_t w) const {
+void UnetResBlock::forward(float* out, const float* x, const float* emb_silu, int64_t n, int64_t h, int64_t w,
+                           UnetScratch& pool) const {
   const int64_t hw = h * w;
-  std::vector<float> act = scratch(n * std::max(c_in, c_out) * hw);
-  std::vector<float> hidden = scratch(n * c_out * hw);
-  std::vector<float> emb = scratch(n * c_out);
+  UnetScratch::Buffer act = pool.get(n * std::max(c_in, c_out) * hw);
+  UnetScratch::Buffer hidden = pool.get(n * c_out * hw);
+  UnetScratch::Buffer emb = pool.get(n * c_out);
   group_norm_silu(act.data(), x, in_norm, n, c_in, h, w);
   in_conv.forward(hidden.data(), act.data(), n, h, w);  // [n, c_out, h, w]
   emb_proj.forward(emb.data(), emb_silu, n);            // [n, c_out]
 #pragma omp parallel for schedule(static)
   for (int64_t plane = 0; plane < n * c_out; ++plane) {
     float* p = hidden.data() + plane * hw;
-    for (int64_t i = 0; i < hw; ++i) p[i] += emb[static_cast<size_t>(plane)];
+    for (int64_t i = 0; i < hw; ++i) p[i] += emb.data()[plane];
   }
   group_norm_silu(act.data(), hidden.data(), out_norm, n, c_out, h, w);
   out_conv.forward(out, act.data(), n, h, w);
@@ -201,12 +238,12 @@ Result<UnetTransformerBlock> UnetTransformerBlock::load(const WeightStore& ws, U
 }
 
 void UnetTransformerBlock::forward(float* x, int64_t n, int64_t T, const float* context, int64_t L,
-                                   int64_t n_heads) const {
+                                   int64_t n_heads, UnetScratch& pool) const {
   const int64_t c = q1.n_out, D = c / n_heads, rows = n * T;
-  std::vector<float> a = scratch(rows * c), q = scratch(rows * c), o = scratch(rows * c);
+  UnetScratch::Buffer a = pool.get(rows * c), q = pool.get(rows * c), o = pool.get(rows * c);
   // self-attention
   {
-    std::vector<float> k = scratch(rows * c), v = scratch(rows * c);
+    UnetScratch::Buffer k = pool.get(rows * c), v = pool.get(rows * c);
     layer_norm(a.data(), x, norm1.weight, norm1.bias, norm1.eps, rows, c);
     q1.forward(q.data(), a.data(), rows);
     k1.forward(k.data(), a.data(), rows);
@@ -220,7 +257,7 @@ void UnetTransformerBlock::forward(float* x, int64_t n, int64_t T, const float* 
   }
   // cross-attention over the context
   {
-    std::vector<float> k = scratch(n * L * c), v = scratch(n * L * c);
+    UnetScratch::Buffer k = pool.get(n * L * c), v = pool.get(n * L * c);
     layer_norm(a.data(), x, norm2.weight, norm2.bias, norm2.eps, rows, c);
     q2.forward(q.data(), a.data(), rows);
     k2.forward(k.data(), context, n * L);
@@ -234,7 +271,7 @@ void UnetTransformerBlock::forward(float* x, int64_t n, int64_t T, const float* 
   }
   // GEGLU feed-forward
   {
-    std::vector<float> hidden = scratch(rows * 4 * c), gate = scratch(rows * 4 * c);
+    UnetScratch::Buffer hidden = pool.get(rows * 4 * c), gate = pool.get(rows * 4 * c);
     layer_norm(a.data(), x, norm3.weight, norm3.bias, norm3.eps, rows, c);
     ff_a.forward(hidden.data(), a.data(), rows);
     ff_gate.forward(gate.data(), a.data(), rows);
@@ -274,14 +311,14 @@ Result<UnetSpatialTransformer> UnetSpatialTransformer::load(const WeightStore& w
   return st;
 }
 
-void UnetSpatialTransformer::forward(float* x, int64_t n, int64_t h, int64_t w, const float* context,
-                                     int64_t L) const {
+void UnetSpatialTransformer::forward(float* x, int64_t n, int64_t h, int64_t w, const float* context, int64_t L,
+                                     UnetScratch& pool) const {
   const int64_t T = h * w;
-  std::vector<float> normed = scratch(n * c * T), tokens = scratch(n * T * c);
+  UnetScratch::Buffer normed = pool.get(n * c * T), tokens = pool.get(n * T * c);
   group_norm(normed.data(), x, norm.weight, norm.bias, norm.eps, n, c, h, w, kGroups);
   maps_to_tokens(tokens.data(), normed.data(), n, c, T);
   proj_in.forward(normed.data(), tokens.data(), n * T);  // normed now holds the token rows [n, T, c]
-  for (const UnetTransformerBlock& block : blocks) block.forward(normed.data(), n, T, context, L, n_heads);
+  for (const UnetTransformerBlock& block : blocks) block.forward(normed.data(), n, T, context, L, n_heads, pool);
   proj_out.forward(tokens.data(), normed.data(), n * T);
   add_tokens_to_maps(x, tokens.data(), n, c, T);
 }

@@ -7,7 +7,7 @@
 //
 // Each layer's load() takes the WeightStore and the layer's key prefix (with
 // its trailing dot) and checks every tensor's presence and shape; forward()
-// runs on caller-owned arrays with per-call scratch. flops() counts real
+// runs on caller-owned arrays with work buffers from a UnetScratch. flops() counts real
 // multiply-adds x 2 (convolutions, linear layers, the two attention products).
 // The kernels behind them give the same bits whatever the thread count.
 #pragma once
@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -33,6 +34,36 @@ class UnetParams {
 
  private:
   std::vector<std::unique_ptr<float[]>> owned_;
+};
+
+// Reusable F32 work buffers of one forward pass at a time. A Buffer goes back
+// to the pool when destroyed and serves a later request of at most its size,
+// so repeated passes of one shape allocate (and fault in pages) only once.
+// The pool keeps at most as many buffers as were alive at once. Not
+// thread-safe: one pool per concurrent pass; it must outlive its Buffers.
+class UnetScratch {
+ public:
+  class Buffer {
+   public:
+    Buffer() = default;
+    Buffer(Buffer&& other) noexcept { *this = std::move(other); }
+    Buffer& operator=(Buffer&& other) noexcept;
+    ~Buffer() { give_back(); }
+    float* data() const { return data_.get(); }
+
+   private:
+    friend class UnetScratch;
+    void give_back();
+    UnetScratch* pool_ = nullptr;
+    int64_t size_ = 0;
+    std::unique_ptr<float[]> data_;
+  };
+
+  // At least n floats, contents unspecified.
+  Buffer get(int64_t n);
+
+ private:
+  std::vector<std::pair<int64_t, std::unique_ptr<float[]>>> free_;  // (size, buffer)
 };
 
 struct UnetConv {  // weight [c_out, c_in, k, k] F32 or F16, bias [c_out]
@@ -82,7 +113,8 @@ struct UnetResBlock {
   static Result<UnetResBlock> load(const WeightStore& ws, UnetParams& params, const std::string& prefix,
                                    int64_t c_in, int64_t c_out, int64_t emb_dim);
   // x [n, c_in, h, w], emb_silu [n, E] (SiLU already applied) -> out [n, c_out, h, w]
-  void forward(float* out, const float* x, const float* emb_silu, int64_t n, int64_t h, int64_t w) const;
+  void forward(float* out, const float* x, const float* emb_silu, int64_t n, int64_t h, int64_t w,
+               UnetScratch& pool) const;
   double flops(int64_t n, int64_t h, int64_t w) const;
 };
 
@@ -96,7 +128,8 @@ struct UnetTransformerBlock {
   static Result<UnetTransformerBlock> load(const WeightStore& ws, UnetParams& params, const std::string& prefix,
                                            int64_t c, int64_t context_dim);
   // x [n, T, C] in place; context [n, L, context_dim]
-  void forward(float* x, int64_t n, int64_t T, const float* context, int64_t L, int64_t n_heads) const;
+  void forward(float* x, int64_t n, int64_t T, const float* context, int64_t L, int64_t n_heads,
+               UnetScratch& pool) const;
   double flops(int64_t n, int64_t T, int64_t L) const;
 };
 
@@ -111,7 +144,8 @@ struct UnetSpatialTransformer {
   static Result<UnetSpatialTransformer> load(const WeightStore& ws, UnetParams& params, const std::string& prefix,
                                              int64_t c, int64_t context_dim, int64_t n_heads, int64_t depth);
   // x [n, C, h, w] in place; context [n, L, context_dim]
-  void forward(float* x, int64_t n, int64_t h, int64_t w, const float* context, int64_t L) const;
+  void forward(float* x, int64_t n, int64_t h, int64_t w, const float* context, int64_t L,
+               UnetScratch& pool) const;
   double flops(int64_t n, int64_t h, int64_t w, int64_t L) const;
 };
 

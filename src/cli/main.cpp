@@ -20,7 +20,8 @@ constexpr const char* kVersion = "0.1.0";
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "aigc: local AI-generated content. Text with GGUF LLMs (llama, qwen2, qwen3), on your own machine.\n"};
+      "aigc: local AI-generated content. Text with GGUF LLMs (llama, qwen2, qwen3) and images with Stable "
+      "Diffusion 1.x checkpoints, on your own machine.\n"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("aigc ") + kVersion);
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   aigc::default_to_shipped_text_model(*app.get_subcommand("text"));
   aigc::default_to_shipped_text_model(*app.get_subcommand("chat"));
   aigc::add_quantize_command(app);
+  aigc::add_image_command(app);
 
   CLI::App* bench = app.add_subcommand("bench", "Measure performance against this machine's limits");
   bench->require_subcommand(1);

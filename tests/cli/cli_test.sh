@@ -127,5 +127,48 @@ expect_error "text, no default model" "default text model was not found.*AIGC_MO
 expect_error "chat, no default model" "default text model was not found" \
   env AIGC_MODELS_DIR="$tmp/no-models" "$aigc" chat -n 1
 
+# image: the tiny random SD checkpoint of tools/reference/image/sd_ref.py (64x48 images, 2 steps)
+sd=$data/image/sd/sd_tiny.safetensors
+vocab=$shared/clip/bpe_simple_vocab_16e6.txt.gz
+if [ -f "$sd" ] && [ -f "$vocab" ]; then
+  any() { "$aigc" image -m "$sd" --clip-vocab "$vocab" --steps 2 "$@"; }
+  img() { any -W 64 -H 48 "$@"; }
+  expect_ok "image txt2img" img -p "a red star" -n "blurry" --seed 5 -o "$tmp/a.png" -t 1
+  [ "$(cat "$tmp/out")" = "$tmp/a.png" ] || bad "image: stdout is not the written path: $(cat "$tmp/out")"
+  head -c 8 "$tmp/a.png" | od -An -c | grep -q "P   N   G" || bad "image: $tmp/a.png is not a PNG"
+  expect_ok "image, 2 threads" img -p "a red star" -n "blurry" --seed 5 -o "$tmp/a2.png" -t 2
+  cmp -s "$tmp/a.png" "$tmp/a2.png" && ok || bad "image: same seed, 1 vs 2 threads: different PNG bytes"
+  expect_ok "image --from" "$aigc" image -m "$sd" --clip-vocab "$vocab" --from "$tmp/a.png" -o "$tmp/from.png"
+  cmp -s "$tmp/a.png" "$tmp/from.png" && ok || bad "image --from: the regenerated PNG differs"
+  grep -a -q "Steps: 2, Sampler: Euler a, CFG scale: 7, Seed: 5, Size: 64x48, Model: sd_tiny" "$tmp/a.png" \
+    && ok || bad "image: no web-UI parameters in the PNG"
+  expect_ok "image --batch 2" img -p "a red star" -n "blurry" --seed 5 --batch 2 -o "$tmp/b.png"
+  [ -f "$tmp/b-1.png" ] && [ -f "$tmp/b-2.png" ] && ok || bad "image --batch 2: b-1.png, b-2.png not written"
+  cmp -s "$tmp/a.png" "$tmp/b-1.png" && ok || bad "image --batch: item 1 differs from the single image of the same seed"
+  cmp -s "$tmp/b-1.png" "$tmp/b-2.png" && bad "image --batch: items 1 and 2 are the same" || ok
+  expect_ok "image --noise" img -p "x" --sampler dpmpp_2m_karras --noise "$data/image/sd/noise.npy" -o "$tmp/n1.png" --seed 1
+  expect_ok "image img2img" img -p "x" --init-image "$tmp/a.png" --strength 0.5 --seed 2 -o "$tmp/i.png"
+  expect_ok "image inpaint" img -p "x" --init-image "$tmp/a.png" --mask "$tmp/from.png" --seed 2 -o "$tmp/m.png"
+  expect_ok "image heun, karras, cfg 1, clip skip 2, tiled VAE" img -p "(x:1.2)" --sampler heun --scheduler karras \
+    --cfg 1 --clip-skip 2 --vae-tile 4 --seed 3 -o "$tmp/h.png"
+  expect_ok "image 64x32" any -W 64 -H 32 -p "x" -o "$tmp/s.png"
+  expect_error "image width not a multiple of 8" "width 60" any -p "x" -W 60 -H 48 -o "$tmp/x.png"
+  expect_error "image beyond the maximum" "above the maximum" any -p "x" -W 4096 -H 48 -o "$tmp/x.png"
+  expect_error "image unknown sampler" "sampler.*euler" img -p "x" --sampler frobnicate -o "$tmp/x.png"
+  expect_error "image unknown scheduler" "scheduler" img -p "x" --scheduler linear -o "$tmp/x.png"
+  expect_error "image mask size" "mask is 64x32" img -p "x" --init-image "$tmp/a.png" --mask "$tmp/s.png" -o "$tmp/x.png"
+  expect_error "image init size" "init image is 64x32" img -p "x" --init-image "$tmp/s.png" -o "$tmp/x.png"
+  head -c 100 "$tmp/a.png" > "$tmp/trunc.png"
+  expect_error "image truncated init image" "trunc.png" img -p "x" --init-image "$tmp/trunc.png" -o "$tmp/x.png"
+  expect_error "image missing model" "none.safetensors" "$aigc" image -m "$tmp/none.safetensors" -p "x" -o "$tmp/x.png"
+  expect_error "image without tokenizer" "clip-vocab" "$aigc" image -m "$sd" -p "x" -W 64 -H 48 -o "$tmp/x.png"
+  expect_error "image bad noise shape" "noise" any -p "x" -W 64 -H 64 --noise "$data/image/sd/noise.npy" -o "$tmp/x.png"
+  expect_error "image missing lora" "nolora" img -p "x" --lora "$tmp/nolora.safetensors:0.5" -o "$tmp/x.png"
+  expect_ok "bench image --quick" "$aigc" bench image -m "$sd" --quick
+  grep -q "of the FLOP ceiling" "$tmp/out" || bad "bench image: no ceiling fraction: $(cat "$tmp/out")"
+else
+  echo "skipping aigc image: $sd or $vocab is absent"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,34 +1,37 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is needed, builds aigc, and runs
-# the main job on a model the project generates. Until the project's trained
-# default models ship, that model has random weights: the job shows the
-# whole path (GGUF loading, tokenizer, chat template, generation, the JSON
-# schema constraint, quantization) but its text is noise.
+# the main job on the project's shipped default text model (models/text: a
+# small demonstration LLaMA trained on the King James Bible by
+# scripts/train_default_models; `aigc text` and `aigc chat` use it when no -m
+# is given). Its outputs go to out/. A generated random-weight model then
+# shows quantization from F16.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh release
 mkdir -p out
 aigc=./build-release/aigc
-model=out/demo-llama.gguf
-/usr/bin/python3 tools/reference/make_demo_model.py "$model"
-echo; echo "== aigc inspect $model"
-$aigc inspect "$model" | head -40
-echo; echo "== aigc text (random weights: expect noise)"
-$aigc text -m "$model" -p "The quarterly report shows" -n 24 --seed 42 | tee out/demo-text.txt
+model=models/text/aigc-kjv-3m-q8_0.gguf
+echo; echo "== aigc inspect $model (the shipped demonstration model)"
+$aigc inspect "$model" | head -32
+echo; echo "== aigc text (no -m: the shipped model)"
+$aigc text -p "And God said" -n 60 --seed 42 | tee out/text.txt
+echo; echo "== aigc chat (one turn, its chat template)"
+echo "In the beginning God created the heaven and the earth." | $aigc chat -n 60 --seed 42 | tee out/chat.txt
 echo; echo "== aigc text --json-schema (the output always parses and validates)"
-cat > out/demo-schema.json <<'JSON'
+cat > out/schema.json <<'JSON'
 {"type": "object",
- "properties": {"product": {"type": "string", "maxLength": 20}, "price": {"type": "number"},
-                "in_stock": {"type": "boolean"}},
- "required": ["product", "price", "in_stock"]}
+ "properties": {"king": {"type": "string", "maxLength": 20}, "years": {"type": "integer"},
+                "righteous": {"type": "boolean"}},
+ "required": ["king", "years", "righteous"]}
 JSON
-$aigc text -m "$model" -p "Describe the product as JSON:" -n 120 --seed 7 --json-schema out/demo-schema.json \
-  | tee out/demo-product.json
-echo; echo "== aigc quantize to Q8_0"
-$aigc quantize "$model" out/demo-llama-q8_0.gguf Q8_0
+$aigc text -p "The king of Israel, as JSON:" -n 120 --seed 7 --json-schema out/schema.json | tee out/king.json
+echo; echo "== aigc quantize F16 -> Q8_0 (a generated model with random weights)"
+/usr/bin/python3 tools/reference/make_demo_model.py out/demo-llama.gguf
+$aigc quantize out/demo-llama.gguf out/demo-llama-q8_0.gguf Q8_0
 echo; echo "== aigc bench kernels --quick"
 $aigc bench kernels --quick
 echo
 echo "aigc is built:  $aigc --help"
-echo "outputs:        $(pwd)/out/ (demo-llama.gguf, demo-llama-q8_0.gguf, demo-text.txt, demo-product.json)"
+echo "outputs:        $(pwd)/out/ (text.txt, chat.txt, king.json, demo-llama-q8_0.gguf)"
+echo "real models:    $aigc text -m YOUR-MODEL.gguf -p \"...\"   (llama, qwen2, qwen3 GGUF files; see README.md)"

@@ -168,6 +168,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--chat-fraction", type=float, default=0.1)
     ap.add_argument("--save-every", type=int, default=250)
+    ap.add_argument("--stop-at", type=int, help="end after this step, part way along the --steps schedule")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -207,7 +208,8 @@ def main():
 
     log = open(os.path.join(args.out_dir, "loss.tsv"), "a")
     smooth = None
-    while step < args.steps:
+    end = min(args.steps, args.stop_at or args.steps)
+    while step < end:
         t0 = time.time()
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / args.steps)))
         for g in opt.param_groups:
@@ -222,12 +224,12 @@ def main():
         step += 1
         elapsed += time.time() - t0
         smooth = loss.item() if smooth is None else 0.95 * smooth + 0.05 * loss.item()
-        if step % 50 == 0 or step == args.steps:
-            held = heldout_loss(model, tok, heldout, CONFIG["seq_len"]) if step % args.save_every == 0 or step == args.steps else float("nan")
+        if step % 50 == 0 or step == end:
+            held = heldout_loss(model, tok, heldout, CONFIG["seq_len"]) if step % args.save_every == 0 or step == end else float("nan")
             print(f"step {step:5d}  lr {lr:.2e}  loss {smooth:.3f}  held-out {held:.3f}  {elapsed:6.0f} s", flush=True)
             log.write(f"{step}\t{smooth:.4f}\t{held:.4f}\t{elapsed:.0f}\n")
             log.flush()
-        if step % args.save_every == 0 or step == args.steps:
+        if step % args.save_every == 0 or step == end:
             save()
     print(f"trained {step} steps in {elapsed:.0f} s")
 

@@ -3,6 +3,7 @@
 // causal attention and quick_gelu kernels.
 #include "image/clip_text_encoder.h"
 
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>

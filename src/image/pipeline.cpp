@@ -173,14 +173,14 @@ Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageP
     for (int64_t j = 0; j < n; ++j) init_latent[j] = mean[j] * kSdLatentScale;
   }
   if (is_inpainting_model()) {
-    // The masked image: the init image (or nothing, 0) where the mask is 0.
+    // The masked image: the init image where the mask is below 0.5, else 0
+    // (all 0 without a mask: the mask is 1 everywhere, as in the web UI).
     std::vector<float> masked(size_t(3 * H * W), 0.0f);
-    if (r.init_image) {
+    if (r.mask) {
       masked = image_to_planar(*r.init_image);
-      if (r.mask)
-        for (int64_t c = 0; c < 3; ++c)
-          for (int64_t i = 0; i < H * W; ++i)
-            if (mask_pixels[size_t(i)] >= 0.5f) masked[size_t(c * H * W + i)] = 0.0f;
+      for (int64_t c = 0; c < 3; ++c)
+        for (int64_t i = 0; i < H * W; ++i)
+          if (mask_pixels[size_t(i)] >= 0.5f) masked[size_t(c * H * W + i)] = 0.0f;
     }
     AIGC_RETURN_IF_ERROR(vae_->encode(masked.data(), H, W, mean.data(), logvar.data()));
     model.extra_channels = true;

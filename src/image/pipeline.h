@@ -10,7 +10,7 @@
 //   3. each sampler step: eps = eps(uncond) + cfg * (eps(cond) - eps(uncond)), one UNet call
 //      on a batch of 2 (cfg == 1: the cond half only)
 //        9-channel (inpainting) UNets get [x, mask, masked_latent] with masked_latent =
-//        VAE.encode(init * (1 - mask)).mean * 0.18215 (init = 0 for txt2img, mask = 1)
+//        VAE.encode(init * (1 - mask)).mean * 0.18215 (without a mask: mask = 1, init * 0)
 //        4-channel UNets with a mask: latent masking, after every step the latent where
 //        the mask is 0 is set to the original latent noised to the step's level with
 //        the item's initial noise (SamplerRun::after_step); the last step leaves the
@@ -22,8 +22,8 @@
 //
 // The mask (white = repaint; its gray level, mask_to_float) is reduced to
 // latent size by the mean of each 8x8 block; the masked image of 9-channel
-// models blanks the pixels whose mask is >= 0.5. The pipeline is const: one model set serves requests from many threads
-// if the models allow it (they are read-only after loading).
+// models blanks the pixels whose mask is >= 0.5. The pipeline is const: one
+// model set serves requests from many threads (the models are read-only).
 #pragma once
 
 #include <cstdint>

@@ -113,7 +113,9 @@ TEST(DefaultTextModel, ChatTurnRendersAndAnswersAsTheReference) {
   const bool ends = !expected.empty() && expected.back() == s.tokenizer->eos_id();
   if (ends) expected.pop_back();
   EXPECT_EQ(r->tokens, expected);
-  if (ends) EXPECT_EQ(r->stop_reason, "eos");
+  if (ends) {
+    EXPECT_EQ(r->stop_reason, "eos");
+  }
 }
 
 TEST(DefaultTextModel, ExcerptPerplexityMatchesTheReference) {

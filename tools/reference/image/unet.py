@@ -18,8 +18,8 @@ GroupNorm: 32 groups, eps 1e-5 in the ResBlocks and `out`, 1e-6 in the
 SpatialTransformer. LayerNorm eps 1e-5. Heads: n_heads, head dim = width /
 n_heads. The timestep embedding is cat(cos, sin) of t * 10000^(-i / half).
 
-`flops` counts real multiply-adds x 2 of every conv, linear and attention
-product as the model runs (set `counter` to a list to collect them).
+flops() counts the real multiply-adds x 2 of every conv, linear layer and
+attention product of one forward pass, as the layers run (COUNTER).
 """
 import math
 
@@ -46,7 +46,7 @@ class FlopCounter:
         self.total = 0
 
 
-COUNTER = FlopCounter()
+COUNTER = FlopCounter()  # multiply-adds x 2 since the last flops() started
 
 
 def conv(x, layer):

@@ -1,4 +1,5 @@
-// PNG: decoder for every colour type, bit depth (16-bit reduced to 8),
+// PNG: decoder for every colour type, bit depth (16-bit reduced to 8 by
+// keeping the high byte, as libpng's strip_16; 1/2/4-bit gray scaled to 0..255),
 // palette + tRNS and Adam7 interlacing; encoder for 8-bit gray/gray+alpha/
 // RGB/RGBA with text chunks; reader of the text chunks (tEXt, zTXt, iTXt).
 //

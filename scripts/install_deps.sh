@@ -13,7 +13,7 @@ packages=(
   libdnnl-dev                                  # oneDNN: F32 GEMM and convolution
   python3 python3-numpy python3-torch python3-jinja2  # references (/usr/bin/python3)
   python3-pil                                  # PNG/JPEG test images for the image decoders
-  bible-kjv-text                               # training corpus of the default text model
+  bible-kjv-text bible-kjv                     # default text model corpus (KJV) and the `bible` program that dumps it
   hyperfine                                    # whole-command benchmarks
 )
 

@@ -34,6 +34,8 @@ struct Expr {
     kUnary,     // name ("-", "+", "not") items[0]
     kBinary,    // items[0] name items[1]; name is an operator, "and", "or", "in", "not in"
     kCondExpr,  // items[0] if items[1] else items[2] (null = undefined)
+    kCompare,   // items[0] ops[0] items[1] ops[1] items[2] ...: a chained comparison, true when every
+                // adjacent pair holds, each operand evaluated once (Python's a < b < c)
   };
 
   Kind kind = Kind::kLiteral;
@@ -42,6 +44,7 @@ struct Expr {
   bool negated = false;  // kTest: "is not"
   Value literal;
   std::string name;
+  std::vector<std::string> ops;  // kCompare
   std::vector<ExprPtr> items;
   std::vector<ExprPtr> args;
   std::vector<std::pair<std::string, ExprPtr>> kwargs;

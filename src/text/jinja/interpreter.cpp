@@ -473,6 +473,7 @@ Result<Value> Interpreter::eval_inner(const Expr& e, const ScopePtr& scope) {
       return Value::integer(-v.as_int());
     }
     case Expr::Kind::kBinary: return binary(e, scope);
+    case Expr::Kind::kCompare: return compare_chain(e, scope);
     case Expr::Kind::kCondExpr: {
       AIGC_ASSIGN_OR_RETURN(Value c, eval(*e.items[1], scope));
       if (c.truthy()) return eval(*e.items[0], scope);
@@ -495,6 +496,21 @@ Result<Value> Interpreter::binary(const Expr& e, const ScopePtr& scope) {
     return eval(*e.items[1], scope);
   }
   AIGC_ASSIGN_OR_RETURN(Value b, eval(*e.items[1], scope));
+  return apply_binary(op, a, b);
+}
+
+Result<Value> Interpreter::compare_chain(const Expr& e, const ScopePtr& scope) {
+  AIGC_ASSIGN_OR_RETURN(Value left, eval(*e.items[0], scope));
+  for (size_t i = 0; i < e.ops.size(); ++i) {
+    AIGC_ASSIGN_OR_RETURN(Value right, eval(*e.items[i + 1], scope));
+    AIGC_ASSIGN_OR_RETURN(Value holds, apply_binary(e.ops[i], left, right));
+    if (!holds.truthy()) return holds;
+    left = std::move(right);
+  }
+  return Value::boolean(true);
+}
+
+Result<Value> Interpreter::apply_binary(const std::string& op, const Value& a, const Value& b) {
   if (op == "==") return Value::boolean(equals(a, b));
   if (op == "!=") return Value::boolean(!equals(a, b));
   if (op == "in" || op == "not in") {

@@ -66,6 +66,8 @@ class Interpreter {
   Result<Value> eval_filter(const Expr& e, const ScopePtr& scope, const Value* block_input);
   Status eval_args(const Expr& e, const ScopePtr& scope, CallArgs& args);
   Result<Value> binary(const Expr& e, const ScopePtr& scope);
+  Result<Value> apply_binary(const std::string& op, const Value& a, const Value& b);
+  Result<Value> compare_chain(const Expr& e, const ScopePtr& scope);
   Result<Value> call_macro(const Node& macro, const std::weak_ptr<Scope>& defined_in, const CallArgs& args,
                            const Value* caller);
 

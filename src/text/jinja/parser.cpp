@@ -455,10 +455,15 @@ class Parser {
     return parse_compare();
   }
 
+  // One comparison is a kBinary; a chain of them (a < b <= c) a kCompare.
   ExprPtr parse_compare() {
-    ExprPtr e = parse_math1();
-    while (e) {
-      int line = cur().line;
+    int line = cur().line;
+    ExprPtr first = parse_math1();
+    std::vector<std::string> ops;
+    std::vector<ExprPtr> operands;
+    if (!first) return nullptr;
+    operands.push_back(std::move(first));
+    while (true) {
       std::string op;
       if (cur().type == TokenType::kOperator &&
           (is_op("==") || is_op("!=") || is_op("<") || is_op("<=") || is_op(">") || is_op(">="))) {
@@ -474,9 +479,17 @@ class Parser {
       } else {
         break;
       }
-      e = binary(op, std::move(e), parse_math1(), line);
+      ExprPtr right = parse_math1();
+      if (!right) return nullptr;
+      ops.push_back(op);
+      operands.push_back(std::move(right));
     }
-    return e;
+    if (ops.empty()) return std::move(operands[0]);
+    if (ops.size() == 1) return binary(ops[0], std::move(operands[0]), std::move(operands[1]), line);
+    ExprPtr chain = make(Expr::Kind::kCompare, line);
+    chain->ops = std::move(ops);
+    chain->items = std::move(operands);
+    return finish(std::move(chain));
   }
 
   ExprPtr parse_math1() {

@@ -72,9 +72,10 @@ Result<PromptConditioning> encode_prompt_windows(const ClipTextEncoder& enc, con
 }
 
 Result<PromptConditioning> encode_prompts(const ClipTokenizer& tok, const ClipTextEncoder& enc,
-                                          std::string_view prompt, std::string_view negative, int clip_skip) {
-  AIGC_ASSIGN_OR_RETURN(std::vector<ClipWindow> cond, weighted_prompt_windows(tok, prompt));
-  AIGC_ASSIGN_OR_RETURN(std::vector<ClipWindow> uncond, weighted_prompt_windows(tok, negative));
+                                          std::string_view prompt, std::string_view negative, int clip_skip,
+                                          int comma_backtrack) {
+  AIGC_ASSIGN_OR_RETURN(std::vector<ClipWindow> cond, weighted_prompt_windows(tok, prompt, comma_backtrack));
+  AIGC_ASSIGN_OR_RETURN(std::vector<ClipWindow> uncond, weighted_prompt_windows(tok, negative, comma_backtrack));
   return encode_prompt_windows(enc, cond, uncond, tok.windows({}).front(), clip_skip);
 }
 

@@ -1,8 +1,9 @@
 // Prompt conditioning for Stable Diffusion 1.x: the prompt and the negative
 // prompt (AUTOMATIC1111 web UI syntax, prompt_weights.h) turned into the
 // cross-attention contexts of the guided UNet, as the web UI does it:
-//   - each prompt is split into 77-token windows (75 ids between start and
-//     end; BREAK starts a new window);
+//   - each prompt is split into 77-token windows (up to 75 ids between start
+//     and end, cut after a late comma by the web UI's comma padding backtrack,
+//     prompt_weights.h; BREAK starts a new window);
 //   - each window is encoded on its own (ClipTextEncoder::encode), then each
 //     position's hidden state is multiplied by its weight and the window is
 //     rescaled so its mean is the unweighted mean:
@@ -20,6 +21,7 @@
 #include "core/status.h"
 #include "image/clip_text_encoder.h"
 #include "image/clip_tokenizer.h"
+#include "image/prompt_weights.h"
 
 namespace aigc {
 
@@ -29,7 +31,8 @@ struct PromptConditioning {
 };
 
 Result<PromptConditioning> encode_prompts(const ClipTokenizer& tok, const ClipTextEncoder& enc,
-                                          std::string_view prompt, std::string_view negative, int clip_skip);
+                                          std::string_view prompt, std::string_view negative, int clip_skip,
+                                          int comma_backtrack = kDefaultCommaBacktrack);
 
 // The same from windows already made: `cond` and `uncond` non-empty, each
 // window of the encoder's n_positions ids and weights; `empty` is the empty

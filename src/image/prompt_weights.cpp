@@ -1,5 +1,5 @@
 // AUTOMATIC1111-style prompt weighting: the attention parser and the weighted
-// 77-token windows.
+// 77-token windows (with the web UI's comma padding backtrack).
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "image/prompt_weights.h"
 
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <string>
 
 #include "core/assert.h"
 #include "image/clip_text_clean.h"
@@ -192,13 +193,47 @@ Result<std::vector<WeightedIds>> tokenize_weighted(const ClipTokenizer& tokenize
   return parts;
 }
 
-Result<std::vector<ClipWindow>> weighted_prompt_windows(const ClipTokenizer& tokenizer, std::string_view prompt) {
+std::vector<WeightedIds> comma_backtrack_chunks(const WeightedIds& part, int32_t comma_id, int backtrack) {
+  std::vector<WeightedIds> chunks(1);
+  int64_t last_comma = -1;  // index of the last comma in chunks.back(); -1: none
+  for (size_t i = 0; i < part.ids.size(); ++i) {
+    const int64_t n = static_cast<int64_t>(chunks.back().ids.size());
+    if (part.ids[i] == comma_id) {
+      last_comma = n;
+    } else if (n == kClipWindowTokens && last_comma >= 0 && n - last_comma <= backtrack) {
+      WeightedIds& full = chunks.back();
+      WeightedIds moved;  // the ids after the comma
+      moved.ids.assign(full.ids.begin() + last_comma + 1, full.ids.end());
+      moved.weights.assign(full.weights.begin() + last_comma + 1, full.weights.end());
+      full.ids.resize(static_cast<size_t>(last_comma + 1));
+      full.weights.resize(static_cast<size_t>(last_comma + 1));
+      chunks.push_back(std::move(moved));
+      last_comma = -1;
+    }
+    if (static_cast<int64_t>(chunks.back().ids.size()) == kClipWindowTokens) {
+      chunks.emplace_back();
+      last_comma = -1;  // a comma that meets a full window goes first in the next (too early to count)
+    }
+    chunks.back().ids.push_back(part.ids[i]);
+    chunks.back().weights.push_back(part.weights[i]);
+  }
+  return chunks;
+}
+
+Result<std::vector<ClipWindow>> weighted_prompt_windows(const ClipTokenizer& tokenizer, std::string_view prompt,
+                                                        int comma_backtrack) {
+  if (comma_backtrack < 0 || comma_backtrack > kClipWindowTokens)
+    return Status::invalid_argument("comma backtrack " + std::to_string(comma_backtrack) + " is not in 0.." +
+                                    std::to_string(kClipWindowTokens));
   AIGC_ASSIGN_OR_RETURN(std::vector<PromptPiece> pieces, parse_prompt_weights(prompt));
   AIGC_ASSIGN_OR_RETURN(std::vector<WeightedIds> parts, tokenize_weighted(tokenizer, pieces));
+  AIGC_ASSIGN_OR_RETURN(std::vector<int32_t> comma, tokenizer.encode(","));
+  const int32_t comma_id = comma.size() == 1 ? comma[0] : -1;  // -1: a vocabulary without a "," token
   std::vector<ClipWindow> out;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (i + 1 == parts.size() && i > 0 && parts[i].ids.empty()) break;  // a trailing BREAK adds no window
-    for (ClipWindow& w : tokenizer.windows(parts[i].ids, parts[i].weights)) out.push_back(std::move(w));
+    for (const WeightedIds& chunk : comma_backtrack_chunks(parts[i], comma_id, comma_backtrack))
+      out.push_back(std::move(tokenizer.windows(chunk.ids, chunk.weights).front()));
   }
   return out;
 }

@@ -45,9 +45,23 @@ struct WeightedIds {
 Result<std::vector<WeightedIds>> tokenize_weighted(const ClipTokenizer& tokenizer,
                                                    const std::vector<PromptPiece>& pieces);
 
-// The 77-token windows of a weighted prompt: each part in windows of 75; a
-// BREAK pads the current window (an empty part still gives a padding window,
-// except a trailing one).
-Result<std::vector<ClipWindow>> weighted_prompt_windows(const ClipTokenizer& tokenizer, std::string_view prompt);
+// The web UI's "comma padding backtrack" (its default: 20 tokens). Ids are put
+// in a window one by one; when an id that is not a comma would go into a full
+// window (75 ids) and that window's last comma is among its final `backtrack`
+// ids (75 - comma index <= backtrack), the ids after that comma are moved to
+// the next window, so the comma ends the window and the words after it stay
+// together; otherwise the full window is closed as it is. A comma that meets a
+// full window starts the next one. 0 turns this off (plain windows of 75).
+inline constexpr int kDefaultCommaBacktrack = 20;
+
+// The ids of one BREAK-separated part in chunks of at most 75 ids by the rule
+// above (`comma_id`: the id of ","); an empty part gives one empty chunk.
+std::vector<WeightedIds> comma_backtrack_chunks(const WeightedIds& part, int32_t comma_id, int backtrack);
+
+// The 77-token windows of a weighted prompt: each part in windows of at most
+// 75 ids (comma_backtrack_chunks); a BREAK pads the current window (an empty
+// part still gives a padding window, except a trailing one).
+Result<std::vector<ClipWindow>> weighted_prompt_windows(const ClipTokenizer& tokenizer, std::string_view prompt,
+                                                        int comma_backtrack = kDefaultCommaBacktrack);
 
 }  // namespace aigc

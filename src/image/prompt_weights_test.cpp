@@ -175,6 +175,92 @@ TEST(PromptWeights, LongWeightedPromptCarriesWeightsAcrossWindows) {
   EXPECT_EQ((*windows)[1].weights[6], 1.0f);
 }
 
+// The comma padding backtrack, expected chunks derived by hand from the rule
+// (prompt_weights.h) on ids where 7 is the comma and 1, 2 are words.
+WeightedIds ids_of(const std::vector<std::pair<int32_t, int>>& runs, float weight = 1.0f) {
+  WeightedIds w;
+  for (auto [id, count] : runs) {
+    w.ids.insert(w.ids.end(), size_t(count), id);
+    w.weights.insert(w.weights.end(), size_t(count), weight);
+  }
+  return w;
+}
+
+TEST(PromptWeights, CommaBacktrackMovesTheWordsAfterALateComma) {
+  constexpr int32_t kComma = 7;
+  // 60 words, a comma at index 60, 20 words: the window is full (comma at 60,
+  // 14 words after it) when the 15th word comes; 75 - 60 = 15 <= 20, so the
+  // 14 words move on: [60 x 1, comma] and [20 x 2].
+  auto chunks = comma_backtrack_chunks(ids_of({{1, 60}, {kComma, 1}, {2, 20}}), kComma, 20);
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].ids, ids_of({{1, 60}, {kComma, 1}}).ids);
+  EXPECT_EQ(chunks[1].ids, ids_of({{2, 20}}).ids);
+  // Backtrack 0: plain windows of 75: [60 x 1, comma, 14 x 2] and [6 x 2].
+  chunks = comma_backtrack_chunks(ids_of({{1, 60}, {kComma, 1}, {2, 20}}), kComma, 0);
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].ids, ids_of({{1, 60}, {kComma, 1}, {2, 14}}).ids);
+  EXPECT_EQ(chunks[1].ids, ids_of({{2, 6}}).ids);
+  // The limit: a comma at index 55 is 20 from the end (moves: [55, comma], [25]);
+  // at index 54 it is 21 away (plain: [54, comma, 20], [5]).
+  chunks = comma_backtrack_chunks(ids_of({{1, 55}, {kComma, 1}, {2, 25}}), kComma, 20);
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].ids.size(), 56u);
+  EXPECT_EQ(chunks[1].ids, ids_of({{2, 25}}).ids);
+  chunks = comma_backtrack_chunks(ids_of({{1, 54}, {kComma, 1}, {2, 25}}), kComma, 20);
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[0].ids, ids_of({{1, 54}, {kComma, 1}, {2, 20}}).ids);
+  EXPECT_EQ(chunks[1].ids, ids_of({{2, 5}}).ids);
+  // Only the last comma counts, and the moved words keep their weights: commas
+  // at 10 and 65, 9 words of weight 1 after it, then 71 words of weight 2 (the
+  // first meets the full window): [66 ids ending with the comma at 65], then
+  // [9 of weight 1, 66 of weight 2] (full, no comma: closed as it is), [5 of weight 2].
+  WeightedIds part = ids_of({{1, 10}, {kComma, 1}, {1, 54}, {kComma, 1}, {1, 9}});
+  WeightedIds heavy = ids_of({{2, 20 + 46 + 5}}, 2.0f);
+  part.ids.insert(part.ids.end(), heavy.ids.begin(), heavy.ids.end());
+  part.weights.insert(part.weights.end(), heavy.weights.begin(), heavy.weights.end());
+  chunks = comma_backtrack_chunks(part, kComma, 20);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].ids.size(), 66u);
+  EXPECT_EQ(chunks[0].ids.back(), kComma);
+  EXPECT_EQ(chunks[1].ids.size(), 75u);
+  EXPECT_EQ(chunks[1].weights[8], 1.0f);
+  EXPECT_EQ(chunks[1].weights[9], 2.0f);
+  EXPECT_EQ(chunks[2].ids.size(), 5u);
+  // A comma that meets a full window starts the next one; an empty part is one empty chunk.
+  chunks = comma_backtrack_chunks(ids_of({{1, 75}, {kComma, 1}, {2, 3}}), kComma, 20);
+  ASSERT_EQ(chunks.size(), 2u);
+  EXPECT_EQ(chunks[1].ids, (std::vector<int32_t>{kComma, 2, 2, 2}));
+  EXPECT_EQ(comma_backtrack_chunks(WeightedIds{}, kComma, 20).size(), 1u);
+}
+
+TEST(PromptWeights, LongPromptWindowsEndAtALateComma) {
+  REQUIRE_REAL_TOKENIZER();
+  // "cat" is 2368, "a" 320, "," 267 (tokenizer_cases.json): 60 cats, a comma,
+  // 20 x "a": windows [start, 60 x 2368, 267, end...] and [start, 20 x 320, end...].
+  std::string prompt;
+  for (int i = 0; i < 60; ++i) prompt += "cat ";
+  prompt += ",";
+  for (int i = 0; i < 20; ++i) prompt += " a";
+  auto windows = weighted_prompt_windows(*tok, prompt);
+  ASSERT_TRUE(windows.ok()) << windows.status().to_string();
+  ASSERT_EQ(windows->size(), 2u);
+  std::vector<int32_t> first(77, 49407), second(77, 49407);
+  first[0] = second[0] = 49406;
+  for (int i = 1; i <= 60; ++i) first[size_t(i)] = 2368;
+  first[61] = 267;
+  for (int i = 1; i <= 20; ++i) second[size_t(i)] = 320;
+  EXPECT_EQ((*windows)[0].ids, first);
+  EXPECT_EQ((*windows)[1].ids, second);
+  // Turned off: the first window runs to 75 ids.
+  auto plain = weighted_prompt_windows(*tok, prompt, 0);
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->size(), 2u);
+  EXPECT_EQ((*plain)[0].ids[75], 320);
+  EXPECT_EQ((*plain)[1].ids[6], 320);
+  EXPECT_EQ((*plain)[1].ids[7], 49407);
+  EXPECT_FALSE(weighted_prompt_windows(*tok, prompt, -1).ok());
+}
+
 TEST(PromptWeights, BreakStartsANewWindow) {
   REQUIRE_REAL_TOKENIZER();
   auto w = weighted_prompt_windows(*tok, "a cat BREAK a dog");

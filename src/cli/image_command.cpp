@@ -35,6 +35,7 @@ struct ImageOptions {
   std::string init_image, mask, noise;
   std::vector<std::string> loras;  // FILE:WEIGHT
   int steps = 20, width = 512, height = 512, max_side = 2048, batch = 1, clip_skip = 1, threads = 0;
+  int comma_backtrack = kDefaultCommaBacktrack;
   float cfg = 7.0f, strength = 0.75f;
   int64_t seed = -1;
   int64_t vae_tile = 0;
@@ -152,6 +153,7 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
   r.cfg = o.cfg;
   r.batch = o.batch;
   r.clip_skip = o.clip_skip;
+  r.comma_backtrack = o.comma_backtrack;
   r.strength = o.strength;
   r.vae_tile = o.vae_tile;
   AIGC_ASSIGN_OR_RETURN(r.sampler, parse_sampler(o.sampler));
@@ -189,10 +191,13 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
   AIGC_ASSIGN_OR_RETURN(SdCheckpoint ckpt, SdCheckpoint::open(o.model, copts));
   std::vector<LoraReport> reports;
   if (!loras.empty()) AIGC_RETURN_IF_ERROR(apply_loras(ckpt, loras, &reports));
+  // A LoRA that matches nothing is an error of apply_loras; one that partly matches is merged with a warning.
   for (const LoraReport& rep : reports)
     if (rep.n_unmatched_keys > 0)
-      std::fprintf(stderr, "warning: %s: %zu keys match no weight of the model (e.g. %s)\n", rep.path.c_str(),
-                   rep.n_unmatched_keys, rep.unmatched_examples.empty() ? "" : rep.unmatched_examples[0].c_str());
+      std::fprintf(stderr, "warning: %s: %zu module%s merged, %zu key%s match no weight of the model (e.g. %s)\n",
+                   rep.path.c_str(), rep.n_modules, rep.n_modules == 1 ? "" : "s", rep.n_unmatched_keys,
+                   rep.n_unmatched_keys == 1 ? "" : "s",
+                   rep.unmatched_examples.empty() ? "" : rep.unmatched_examples[0].c_str());
   AIGC_ASSIGN_OR_RETURN(ClipTokenizer tokenizer, open_tokenizer(o, ckpt));
   AIGC_ASSIGN_OR_RETURN(ClipTextEncoder text_encoder, ClipTextEncoder::load(ckpt.text_encoder()));
   AIGC_ASSIGN_OR_RETURN(Unet unet, Unet::load(ckpt.unet()));
@@ -251,6 +256,9 @@ void add_image_command(CLI::App& app) {
   c->add_option("--max-size", o->max_side, "largest width or height accepted")->capture_default_str();
   c->add_option("--batch", o->batch, "number of images")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--clip-skip", o->clip_skip, "use the text encoder's n-th layer from the end")->capture_default_str();
+  c->add_option("--comma-backtrack", o->comma_backtrack,
+                "prompts over 75 tokens: end a window after a comma among its last N tokens (0: off)")
+      ->capture_default_str();
   c->add_option("--init-image", o->init_image, "img2img: start from this PNG/JPEG (same size as the output)");
   c->add_option("--strength", o->strength, "img2img: how much of the init image is repainted (0..1]")->capture_default_str();
   c->add_option("--mask", o->mask, "inpainting: mask image, white = repaint (same size as --init-image)");

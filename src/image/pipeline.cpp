@@ -31,6 +31,18 @@ std::vector<float> latent_mask(const std::vector<float>& mask, int64_t H, int64_
   return m;
 }
 
+// The mask as the 9-channel (inpainting) UNets were trained on it, as the
+// diffusers inpainting pipeline and the web UI give it: binarized (gray level
+// >= 0.5 is 1), then reduced by nearest-neighbour sampling (torch's
+// interpolate(mode="nearest")), i.e. pixel (8y, 8x) of each 8x8 block: [H/8, W/8].
+std::vector<float> binary_latent_mask(const std::vector<float>& mask, int64_t H, int64_t W) {
+  const int64_t h = H / 8, w = W / 8;
+  std::vector<float> m(static_cast<size_t>(h * w));
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) m[size_t(y * w + x)] = mask[size_t(8 * y * W + 8 * x)] >= 0.5f ? 1.0f : 0.0f;
+  return m;
+}
+
 // The eps model of the samplers: the UNet with classifier-free guidance.
 struct GuidedUnet {
   const Unet* unet;
@@ -109,6 +121,9 @@ Status SdPipeline::validate(const ImageRequest& r) const {
   if (r.batch < 1) return Status::invalid_argument("batch " + std::to_string(r.batch) + " is below 1");
   if (!(r.cfg >= 0.0f && r.cfg < 1000.0f)) return Status::invalid_argument("cfg " + std::to_string(r.cfg) + " is not in [0, 1000)");
   if (r.clip_skip < 1) return Status::invalid_argument("clip skip " + std::to_string(r.clip_skip) + " is below 1");
+  if (r.comma_backtrack < 0 || r.comma_backtrack > kClipWindowTokens)
+    return Status::invalid_argument("comma backtrack " + std::to_string(r.comma_backtrack) + " is not in 0.." +
+                                    std::to_string(kClipWindowTokens));
   const int64_t latent = 4 * int64_t(r.width / 8) * (r.height / 8);
   if (!r.noise.empty()) {
     if (r.noise_items != 1 && r.noise_items != r.batch)
@@ -143,7 +158,7 @@ Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageP
   const int64_t H = r.height, W = r.width, h = H / 8, w = W / 8, hw = h * w, n = 4 * hw;
 
   AIGC_ASSIGN_OR_RETURN(PromptConditioning pc,
-                        encode_prompts(*tokenizer_, *text_encoder_, r.prompt, r.negative, r.clip_skip));
+                        encode_prompts(*tokenizer_, *text_encoder_, r.prompt, r.negative, r.clip_skip, r.comma_backtrack));
   if (pc.dim != unet_->config().context_dim)
     return Status::invalid_argument("text encoder width " + std::to_string(pc.dim) + " differs from the UNet context " +
                                     std::to_string(unet_->config().context_dim));
@@ -173,10 +188,12 @@ Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageP
     for (int64_t j = 0; j < n; ++j) init_latent[j] = mean[j] * kSdLatentScale;
   }
   if (is_inpainting_model()) {
-    // The masked image: the init image where the mask is below 0.5, else 0
+    // The masked image: the init image where the binarized mask is 0, else 0
     // (all 0 without a mask: the mask is 1 everywhere, as in the web UI).
     std::vector<float> masked(size_t(3 * H * W), 0.0f);
+    std::vector<float> binary_mask(size_t(hw), 1.0f);
     if (r.mask) {
+      binary_mask = binary_latent_mask(mask_pixels, H, W);
       masked = image_to_planar(*r.init_image);
       for (int64_t c = 0; c < 3; ++c)
         for (int64_t i = 0; i < H * W; ++i)
@@ -184,7 +201,7 @@ Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageP
     }
     AIGC_RETURN_IF_ERROR(vae_->encode(masked.data(), H, W, mean.data(), logvar.data()));
     model.extra_channels = true;
-    model.mask = mask_latent;
+    model.mask = binary_mask;
     model.masked_latent.resize(size_t(n));
     for (int64_t j = 0; j < n; ++j) model.masked_latent[j] = mean[j] * kSdLatentScale;
   }

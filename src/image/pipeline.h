@@ -9,8 +9,11 @@
 //               noised by the sampler to the sigma where `strength` of the steps remain
 //   3. each sampler step: eps = eps(uncond) + cfg * (eps(cond) - eps(uncond)), one UNet call
 //      on a batch of 2 (cfg == 1: the cond half only)
-//        9-channel (inpainting) UNets get [x, mask, masked_latent] with masked_latent =
-//        VAE.encode(init * (1 - mask)).mean * 0.18215 (without a mask: mask = 1, init * 0)
+//        9-channel (inpainting) UNets get [x, m, masked_latent] as the diffusers inpainting
+//        pipeline and the web UI build them: b = (mask >= 0.5) binarized per pixel,
+//        m = b at pixel (8y, 8x) of each 8x8 block (torch's nearest interpolation),
+//        masked_latent = VAE.encode(init * (1 - b)).mean * 0.18215 (the posterior mean
+//        where they draw a sample; without a mask: b = 1, init * 0); no latent masking
 //        4-channel UNets with a mask: latent masking, after every step the latent where
 //        the mask is 0 is set to the original latent noised to the step's level with
 //        the item's initial noise (SamplerRun::after_step); the last step leaves the
@@ -21,8 +24,9 @@
 // after the initial noise, so a seed fixes the whole run.
 //
 // The mask (white = repaint; its gray level, mask_to_float) is reduced to
-// latent size by the mean of each 8x8 block; the masked image of 9-channel
-// models blanks the pixels whose mask is >= 0.5. The pipeline is const: one
+// latent size for latent masking by the mean of each 8x8 block (soft edges);
+// 9-channel models get the binarized, nearest-sampled mask above (what they
+// were trained on; tools/reference/image/sd_ref.py checks it). The pipeline is const: one
 // model set serves requests from many threads (the models are read-only).
 #pragma once
 
@@ -35,6 +39,7 @@
 #include "image/clip_text_encoder.h"
 #include "image/clip_tokenizer.h"
 #include "image/image.h"
+#include "image/prompt_weights.h"
 #include "image/samplers.h"
 #include "image/unet.h"
 #include "image/vae.h"
@@ -58,6 +63,9 @@ struct ImageRequest {
   uint64_t seed = 0;
   int batch = 1;
   int clip_skip = 1;  // 1: last layer; 2: the one before (as the web UIs count)
+  // Long prompts: a window full of ids ends after its last comma if that is among
+  // its final comma_backtrack ids (the web UI's setting; 0: plain windows of 75).
+  int comma_backtrack = kDefaultCommaBacktrack;
   // Initial latent noise instead of the seeded one: [1 or batch, 4, H/8, W/8].
   std::vector<float> noise;
   int64_t noise_items = 0;  // first dimension of `noise`

@@ -128,7 +128,8 @@ expect_error "chat, no default model" "default text model was not found" \
   env AIGC_MODELS_DIR="$tmp/no-models" "$aigc" chat -n 1
 
 # image: the tiny random SD checkpoint of tools/reference/image/sd_ref.py (64x48 images, 2 steps)
-sd=$data/image/sd/sd_tiny.safetensors
+sddir=$data/image/sd
+sd=$sddir/sd_tiny.safetensors
 vocab=$shared/clip/bpe_simple_vocab_16e6.txt.gz
 if [ -f "$sd" ] && [ -f "$vocab" ]; then
   any() { "$aigc" image -m "$sd" --clip-vocab "$vocab" --steps 2 "$@"; }
@@ -149,10 +150,29 @@ if [ -f "$sd" ] && [ -f "$vocab" ]; then
   expect_ok "image --noise" img -p "x" --sampler dpmpp_2m_karras --noise "$data/image/sd/noise.npy" -o "$tmp/n1.png" --seed 1
   expect_ok "image img2img" img -p "x" --init-image "$tmp/a.png" --strength 0.5 --seed 2 -o "$tmp/i.png"
   expect_ok "image inpaint" img -p "x" --init-image "$tmp/a.png" --mask "$tmp/from.png" --seed 2 -o "$tmp/m.png"
+  # Schedule type and Clip skip are written as the web UI writes them and read back by --from
+  expect_ok "image karras, clip skip 2" img -p "a red star" --sampler euler --scheduler karras --clip-skip 2 --seed 6 -o "$tmp/k.png"
+  grep -a -q "Sampler: Euler, Schedule type: Karras, CFG scale: 7, Seed: 6, Size: 64x48, Model: sd_tiny, Clip skip: 2" "$tmp/k.png" \
+    && ok || bad "image: Schedule type / Clip skip not in the PNG parameters"
+  expect_ok "image --from karras, clip skip 2" "$aigc" image -m "$sd" --clip-vocab "$vocab" --from "$tmp/k.png" -o "$tmp/k2.png"
+  cmp -s "$tmp/k.png" "$tmp/k2.png" && ok || bad "image --from: Schedule type / Clip skip not regenerated"
+  # a web UI's PNG (A1111 1.9 names: the scheduler apart from the sampler)
+  /usr/bin/python3 - "$tmp/k.png" "$tmp/webui.png" <<'PY'
+import sys
+from PIL import Image, PngImagePlugin
+info = PngImagePlugin.PngInfo()
+info.add_text("parameters", "a red star\nSteps: 2, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, Seed: 9, "
+              "Size: 64x48, Model hash: 0123456789, Model: other, Clip skip: 2, Version: v1.9.4")
+Image.open(sys.argv[1]).save(sys.argv[2], pnginfo=info)
+PY
+  expect_ok "image --from a web UI PNG" "$aigc" image -m "$sd" --clip-vocab "$vocab" --from "$tmp/webui.png" -o "$tmp/w.png"
+  grep -a -q "Steps: 2, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, Seed: 9, Size: 64x48, Model: sd_tiny, Clip skip: 2" \
+    "$tmp/w.png" && ok || bad "image --from a web UI PNG: sampler, schedule type or clip skip not taken"
   expect_ok "image heun, karras, cfg 1, clip skip 2, tiled VAE" img -p "(x:1.2)" --sampler heun --scheduler karras \
     --cfg 1 --clip-skip 2 --vae-tile 4 --seed 3 -o "$tmp/h.png"
   expect_ok "image 64x32" any -W 64 -H 32 -p "x" -o "$tmp/s.png"
-  expect_error "image width not a multiple of 8" "width 60" any -p "x" -W 60 -H 48 -o "$tmp/x.png"
+  expect_error "image width not a multiple of 8" "width 60 is not a positive multiple of 8" any -p "x" -W 60 -H 48 -o "$tmp/x.png"
+  expect_error "image height not a multiple of 8" "height 44 is not a positive multiple of 8" any -p "x" -W 64 -H 44 -o "$tmp/x.png"
   expect_error "image beyond the maximum" "above the maximum" any -p "x" -W 4096 -H 48 -o "$tmp/x.png"
   expect_error "image unknown sampler" "sampler.*euler" img -p "x" --sampler frobnicate -o "$tmp/x.png"
   expect_error "image unknown scheduler" "scheduler" img -p "x" --scheduler linear -o "$tmp/x.png"
@@ -160,10 +180,26 @@ if [ -f "$sd" ] && [ -f "$vocab" ]; then
   expect_error "image init size" "init image is 64x32" img -p "x" --init-image "$tmp/s.png" -o "$tmp/x.png"
   head -c 100 "$tmp/a.png" > "$tmp/trunc.png"
   expect_error "image truncated init image" "trunc.png" img -p "x" --init-image "$tmp/trunc.png" -o "$tmp/x.png"
+  cp "$tmp/a.png" "$tmp/crc.png"
+  printf 'XXXX' | dd of="$tmp/crc.png" bs=1 seek=40 conv=notrunc 2> /dev/null
+  expect_error "image corrupt PNG mask" "crc.png" img -p "x" --init-image "$tmp/a.png" --mask "$tmp/crc.png" -o "$tmp/x.png"
+  /usr/bin/python3 -c 'import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2], quality=90)' "$tmp/a.png" "$tmp/a.jpg"
+  expect_ok "image JPEG init image" img -p "x" --init-image "$tmp/a.jpg" --strength 0.5 -o "$tmp/j.png"
+  head -c 400 "$tmp/a.jpg" > "$tmp/trunc.jpg"
+  expect_error "image truncated JPEG init image" "trunc.jpg" img -p "x" --init-image "$tmp/trunc.jpg" -o "$tmp/x.png"
   expect_error "image missing model" "none.safetensors" "$aigc" image -m "$tmp/none.safetensors" -p "x" -o "$tmp/x.png"
   expect_error "image without tokenizer" "clip-vocab" "$aigc" image -m "$sd" -p "x" -W 64 -H 48 -o "$tmp/x.png"
   expect_error "image bad noise shape" "noise" any -p "x" -W 64 -H 64 --noise "$data/image/sd/noise.npy" -o "$tmp/x.png"
   expect_error "image missing lora" "nolora" img -p "x" --lora "$tmp/nolora.safetensors:0.5" -o "$tmp/x.png"
+  expect_error "image lora matching nothing" "lora_foreign.safetensors: none of its 6 keys names a UNet or text encoder weight" \
+    img -p "x" --lora "$sddir/lora_foreign.safetensors:0.8" -o "$tmp/foreign.png"
+  [ -f "$tmp/foreign.png" ] && bad "image lora matching nothing: an image was written" || ok
+  expect_ok "image lora partly matching" img -p "x" --lora "$sddir/lora_partial.safetensors:0.8" -o "$tmp/l.png"
+  grep -q "warning: .*lora_partial.safetensors: 1 module merged, 3 keys match no weight of the model (e.g. lora_unet_label_emb_0_0" \
+    "$tmp/err" && ok || bad "image lora partly matching: no warning with the counts: $(cat "$tmp/err")"
+  # the 9-channel UNet of an inpainting checkpoint (pipeline_test.cpp compares it with PyTorch)
+  expect_ok "image inpaint, 9-channel model" "$aigc" image -m "$sddir/sd_inpaint_tiny.safetensors" --clip-vocab "$vocab" \
+    --steps 2 -W 64 -H 48 -p "x" --init-image "$sddir/inpaint_init.png" --mask "$sddir/inpaint_mask.png" -o "$tmp/m9.png"
   expect_ok "bench image --quick" "$aigc" bench image -m "$sd" --quick
   grep -q "of the FLOP ceiling" "$tmp/out" || bad "bench image: no ceiling fraction: $(cat "$tmp/out")"
 else

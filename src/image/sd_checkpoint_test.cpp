@@ -1,14 +1,20 @@
 // SdCheckpoint on the fixtures of tools/reference/image/loader_ref.py: single
-// file vs diffusers folder, the older CLIP layout, VAE overrides, other
-// families, pickle refusal.
+// file vs diffusers folder (the same weights, and the same model outputs), the
+// older CLIP layout, VAE overrides, other families, pickle refusal.
 #include "image/sd_checkpoint.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include "formats/safetensors.h"
+#include "image/clip_text_encoder.h"
+#include "image/gaussian_rng.h"
+#include "image/unet.h"
+#include "image/vae.h"
 
 namespace aigc {
 namespace {
@@ -79,6 +85,74 @@ TEST(SdCheckpoint, DiffusersFolderGivesTheSameWeightsAsTheSingleFile) {
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ(*ids, std::vector<int32_t>{512});  // the folder's one merge
   EXPECT_EQ(SdCheckpoint::open(kDir + "tiny_sd_diffusers/").value().name(), "tiny_sd_diffusers");
+}
+
+// The outputs of the three models of one checkpoint on fixed inputs.
+struct ModelOutputs {
+  std::vector<float> unet, decoded, mean, logvar, text_skip1, text_skip2;
+};
+
+std::vector<float> gaussian(uint64_t seed, int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  GaussianRng(seed).fill(v.data(), n);
+  return v;
+}
+
+ModelOutputs run_models(const SdCheckpoint& ckpt) {
+  ModelOutputs o;
+  Result<Unet> unet = Unet::load(ckpt.unet());
+  Result<Vae> vae = Vae::load(ckpt.vae());
+  Result<ClipTextEncoder> text = ClipTextEncoder::load(ckpt.text_encoder());
+  if (!unet.ok()) throw std::runtime_error(unet.status().to_string());
+  if (!vae.ok()) throw std::runtime_error(vae.status().to_string());
+  if (!text.ok()) throw std::runtime_error(text.status().to_string());
+  const int64_t h = 8, w = 8, n_tokens = 77, dim = unet->config().context_dim;
+  const std::vector<float> x = gaussian(1, 4 * h * w), context = gaussian(2, n_tokens * dim);
+  const float t = 321.5f;
+  o.unet.resize(x.size());
+  EXPECT_TRUE(unet->forward(x.data(), 1, h, w, &t, context.data(), n_tokens, o.unet.data()).ok());
+  const int64_t f = vae->config().scale();
+  o.decoded.resize(size_t(3 * f * h * f * w));
+  EXPECT_TRUE(vae->decode(x.data(), h, w, o.decoded.data()).ok());
+  std::vector<float> image = gaussian(3, 3 * f * h * f * w);
+  for (float& v : image) v = std::tanh(v);
+  o.mean.resize(x.size());
+  o.logvar.resize(x.size());
+  EXPECT_TRUE(vae->encode(image.data(), f * h, f * w, o.mean.data(), o.logvar.data()).ok());
+  std::vector<int32_t> ids(77);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((i * 37 + 5) % size_t(text->config().vocab));
+  o.text_skip1.resize(size_t(77 * text->config().dim));
+  o.text_skip2.resize(o.text_skip1.size());
+  EXPECT_TRUE(text->encode(ids.data(), 1, o.text_skip1.data()).ok());
+  EXPECT_TRUE(text->encode(ids.data(), 2, o.text_skip2.data()).ok());
+  return o;
+}
+
+// Finite, and not all one value (a model that computes nothing would compare equal too).
+void expect_informative(const std::vector<float>& v, const char* what) {
+  ASSERT_FALSE(v.empty()) << what;
+  bool finite = true, varied = false;
+  for (float x : v) {
+    finite = finite && std::isfinite(x);
+    varied = varied || x != v[0];
+  }
+  EXPECT_TRUE(finite) << what;
+  EXPECT_TRUE(varied) << what;
+}
+
+TEST(SdCheckpoint, DiffusersFolderComputesTheSameAsTheSingleFile) {
+  const ModelOutputs single = run_models(open_ok("runnable_sd.safetensors"));
+  const ModelOutputs folder = run_models(open_ok("runnable_sd_diffusers"));
+  expect_informative(single.unet, "UNet");
+  expect_informative(single.decoded, "VAE decode");
+  expect_informative(single.mean, "VAE encode");
+  expect_informative(single.text_skip1, "text encoder");
+  EXPECT_EQ(single.unet, folder.unet) << "UNet outputs differ";
+  EXPECT_EQ(single.decoded, folder.decoded) << "VAE decoder outputs differ";
+  EXPECT_EQ(single.mean, folder.mean) << "VAE encoder means differ";
+  EXPECT_EQ(single.logvar, folder.logvar) << "VAE encoder log-variances differ";
+  EXPECT_EQ(single.text_skip1, folder.text_skip1) << "text encoder outputs differ";
+  EXPECT_EQ(single.text_skip2, folder.text_skip2) << "text encoder outputs (clip skip 2) differ";
 }
 
 TEST(SdCheckpoint, OlderTextEncoderLayoutIsRenamedIntoTextModel) {

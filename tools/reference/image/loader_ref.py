@@ -12,6 +12,10 @@ CLIP 2 layers of width 16), written as:
   tiny_sd_sharded.safetensors.index.json + 2 shards: tiny_sd without extras, sharded
   tiny_sd_diffusers/           tiny_sd_f16 as a diffusers folder (this script's own renaming): sharded unet/,
                                vae/ (to_q/to_k/to_v/to_out.0 names), text_encoder/, a small tokenizer/
+  runnable_sd.safetensors      a runnable tiny checkpoint (widths of 32, CLIP width 64: GroupNorm and CLIP heads
+                               fit), F16 UNet and VAE, BF16 text encoder, original layout
+  runnable_sd_diffusers/       the same tensors in a diffusers folder with the diffusers key names (unet/, vae/,
+                               text_encoder/): the C++ models must compute the same bits from either
   vae_bare.safetensors         another random VAE (F32), encoder.*/decoder.* keys
   vae_prefixed.safetensors     the same under first_stage_model.
   vae_diffusers.safetensors    the same in diffusers names, older query/key/value/proj_attn attention names
@@ -33,6 +37,7 @@ import json
 import os
 import struct
 import sys
+from types import SimpleNamespace
 
 import torch
 
@@ -82,15 +87,20 @@ class Params:
 
 # ---- UNet (ldm names, and the diffusers name of each block) -------------------------------------------
 
-MC, MULT, NRES, ATTN_LEVELS, TEMB = 8, (1, 2, 2), 2, (0, 1), 32
+# The widths and depths of a checkpoint: TINY for the loader and LoRA fixtures (too narrow to run: GroupNorm
+# has 32 groups, CLIP heads are 64 wide), RUNNABLE for the single file vs diffusers folder comparison.
+TINY = SimpleNamespace(mc=8, mult=(1, 2, 2), nres=2, attn_levels=(0, 1), temb=32,
+                       vae_ch=8, vae_mult=(1, 2, 2), vae_nres=1, clip_dim=16, clip_layers=2)
+RUNNABLE = SimpleNamespace(mc=32, mult=(1, 2), nres=1, attn_levels=(0, 1), temb=128,
+                           vae_ch=32, vae_mult=(1, 2, 2, 2), vae_nres=1, clip_dim=64, clip_layers=2)
 UNET_RESNET_INNER = [("in_layers.0.", "norm1."), ("in_layers.2.", "conv1."), ("emb_layers.1.", "time_emb_proj."),
                      ("out_layers.0.", "norm2."), ("out_layers.3.", "conv2."), ("skip_connection.", "conv_shortcut.")]
 
 
-def unet_resblock(p, name, c_in, c_out):
+def unet_resblock(p, name, c_in, c_out, temb):
     p.norm(name + "in_layers.0", c_in)
     p.conv(name + "in_layers.2", c_out, c_in, 3)
-    p.linear(name + "emb_layers.1", c_out, TEMB)
+    p.linear(name + "emb_layers.1", c_out, temb)
     p.norm(name + "out_layers.0", c_out)
     p.conv(name + "out_layers.3", c_out, c_out, 3)
     if c_in != c_out:
@@ -113,53 +123,53 @@ def spatial_transformer(p, name, c, context):
     p.conv(name + "proj_out", c, c, 1)
 
 
-def unet(p, in_channels=4, context=16):
+def unet(p, s, in_channels, context):
     """Adds an ldm UNet under model.diffusion_model.; returns [(ldm block prefix, diffusers prefix, is_resnet)]."""
     pre = "model.diffusion_model."
     blocks = [("time_embed.0.", "time_embedding.linear_1.", False), ("time_embed.2.", "time_embedding.linear_2.", False),
               ("input_blocks.0.0.", "conv_in.", False), ("out.0.", "conv_norm_out.", False),
               ("out.2.", "conv_out.", False)]
-    p.linear(pre + "time_embed.0", TEMB, MC)
-    p.linear(pre + "time_embed.2", TEMB, TEMB)
-    p.conv(pre + "input_blocks.0.0", MC, in_channels, 3)
-    ch, skip_chans, k = MC, [MC], 1
-    for level, mult in enumerate(MULT):
-        for j in range(NRES):
-            unet_resblock(p, pre + f"input_blocks.{k}.0.", ch, mult * MC)
+    p.linear(pre + "time_embed.0", s.temb, s.mc)
+    p.linear(pre + "time_embed.2", s.temb, s.temb)
+    p.conv(pre + "input_blocks.0.0", s.mc, in_channels, 3)
+    ch, skip_chans, k = s.mc, [s.mc], 1
+    for level, mult in enumerate(s.mult):
+        for j in range(s.nres):
+            unet_resblock(p, pre + f"input_blocks.{k}.0.", ch, mult * s.mc, s.temb)
             blocks.append((f"input_blocks.{k}.0.", f"down_blocks.{level}.resnets.{j}.", True))
-            ch = mult * MC
-            if level in ATTN_LEVELS:
+            ch = mult * s.mc
+            if level in s.attn_levels:
                 spatial_transformer(p, pre + f"input_blocks.{k}.1.", ch, context)
                 blocks.append((f"input_blocks.{k}.1.", f"down_blocks.{level}.attentions.{j}.", False))
             skip_chans.append(ch)
             k += 1
-        if level != len(MULT) - 1:
+        if level != len(s.mult) - 1:
             p.conv(pre + f"input_blocks.{k}.0.op", ch, ch, 3)
             blocks.append((f"input_blocks.{k}.0.op.", f"down_blocks.{level}.downsamplers.0.conv.", False))
             skip_chans.append(ch)
             k += 1
-    unet_resblock(p, pre + "middle_block.0.", ch, ch)
+    unet_resblock(p, pre + "middle_block.0.", ch, ch, s.temb)
     spatial_transformer(p, pre + "middle_block.1.", ch, context)
-    unet_resblock(p, pre + "middle_block.2.", ch, ch)
+    unet_resblock(p, pre + "middle_block.2.", ch, ch, s.temb)
     blocks += [("middle_block.0.", "mid_block.resnets.0.", True), ("middle_block.1.", "mid_block.attentions.0.", False),
                ("middle_block.2.", "mid_block.resnets.1.", True)]
     k = 0
-    for up, level in enumerate(reversed(range(len(MULT)))):
-        for j in range(NRES + 1):
-            unet_resblock(p, pre + f"output_blocks.{k}.0.", ch + skip_chans.pop(), MULT[level] * MC)
+    for up, level in enumerate(reversed(range(len(s.mult)))):
+        for j in range(s.nres + 1):
+            unet_resblock(p, pre + f"output_blocks.{k}.0.", ch + skip_chans.pop(), s.mult[level] * s.mc, s.temb)
             blocks.append((f"output_blocks.{k}.0.", f"up_blocks.{up}.resnets.{j}.", True))
-            ch = MULT[level] * MC
+            ch = s.mult[level] * s.mc
             sub = 1
-            if level in ATTN_LEVELS:
+            if level in s.attn_levels:
                 spatial_transformer(p, pre + f"output_blocks.{k}.1.", ch, context)
                 blocks.append((f"output_blocks.{k}.1.", f"up_blocks.{up}.attentions.{j}.", False))
                 sub = 2
-            if level != 0 and j == NRES:
+            if level != 0 and j == s.nres:
                 p.conv(pre + f"output_blocks.{k}.{sub}.conv", ch, ch, 3)
                 blocks.append((f"output_blocks.{k}.{sub}.conv.", f"up_blocks.{up}.upsamplers.0.conv.", False))
             k += 1
-    p.norm(pre + "out.0", MC)
-    p.conv(pre + "out.2", 4, MC, 3)
+    p.norm(pre + "out.0", s.mc)
+    p.conv(pre + "out.2", 4, s.mc, 3)
     return blocks
 
 
@@ -180,7 +190,7 @@ def unet_ldm_to_diffusers(ldm_names, blocks):
 
 # ---- VAE --------------------------------------------------------------------------------------------------
 
-VAE_CH, VAE_MULT, VAE_NRES, Z = 8, (1, 2, 2), 1, 4
+Z = 4
 
 
 def vae_resblock(p, name, c_in, c_out):
@@ -200,39 +210,39 @@ def vae_mid(p, name, c):
     vae_resblock(p, name + "mid.block_2.", c, c)
 
 
-def vae(p, pre):
-    p.conv(pre + "encoder.conv_in", VAE_CH, 3, 3)
-    ch = VAE_CH
-    for i, mult in enumerate(VAE_MULT):
-        for j in range(VAE_NRES):
-            vae_resblock(p, pre + f"encoder.down.{i}.block.{j}.", ch, mult * VAE_CH)
-            ch = mult * VAE_CH
-        if i != len(VAE_MULT) - 1:
+def vae(p, pre, s):
+    p.conv(pre + "encoder.conv_in", s.vae_ch, 3, 3)
+    ch = s.vae_ch
+    for i, mult in enumerate(s.vae_mult):
+        for j in range(s.vae_nres):
+            vae_resblock(p, pre + f"encoder.down.{i}.block.{j}.", ch, mult * s.vae_ch)
+            ch = mult * s.vae_ch
+        if i != len(s.vae_mult) - 1:
             p.conv(pre + f"encoder.down.{i}.downsample.conv", ch, ch, 3)
     vae_mid(p, pre + "encoder.", ch)
     p.norm(pre + "encoder.norm_out", ch)
     p.conv(pre + "encoder.conv_out", 2 * Z, ch, 3)
     p.conv(pre + "quant_conv", 2 * Z, 2 * Z, 1)
     p.conv(pre + "post_quant_conv", Z, Z, 1)
-    ch = VAE_CH * VAE_MULT[-1]
+    ch = s.vae_ch * s.vae_mult[-1]
     p.conv(pre + "decoder.conv_in", ch, Z, 3)
     vae_mid(p, pre + "decoder.", ch)
-    for i in reversed(range(len(VAE_MULT))):
-        for j in range(VAE_NRES + 1):
-            vae_resblock(p, pre + f"decoder.up.{i}.block.{j}.", ch, VAE_MULT[i] * VAE_CH)
-            ch = VAE_MULT[i] * VAE_CH
+    for i in reversed(range(len(s.vae_mult))):
+        for j in range(s.vae_nres + 1):
+            vae_resblock(p, pre + f"decoder.up.{i}.block.{j}.", ch, s.vae_mult[i] * s.vae_ch)
+            ch = s.vae_mult[i] * s.vae_ch
         if i != 0:
             p.conv(pre + f"decoder.up.{i}.upsample.conv", ch, ch, 3)
     p.norm(pre + "decoder.norm_out", ch)
     p.conv(pre + "decoder.conv_out", 3, ch, 3)
 
 
-def vae_to_diffusers(sd, old_attention_names):
+def vae_to_diffusers(sd, old_attention_names, n_levels):
     """Bare ldm VAE state dict -> diffusers names (attention weights [C, C])."""
     attn = {"norm": "group_norm", "q": "query" if old_attention_names else "to_q",
             "k": "key" if old_attention_names else "to_k", "v": "value" if old_attention_names else "to_v",
             "proj_out": "proj_attn" if old_attention_names else "to_out.0"}
-    n_up = len(VAE_MULT)
+    n_up = n_levels
     out = {}
     for name, t in sd.items():
         parts = name.split(".")
@@ -263,21 +273,22 @@ def vae_to_diffusers(sd, old_attention_names):
 
 # ---- CLIP text encoder ----------------------------------------------------------------------------------
 
-CLIP_DIM, CLIP_LAYERS, CLIP_POSITIONS = 16, 2, 77
+CLIP_POSITIONS = 77
 
 
-def text_encoder(p, pre, vocab):
-    p.add(pre + "embeddings.token_embedding.weight", vocab, CLIP_DIM)
-    p.add(pre + "embeddings.position_embedding.weight", CLIP_POSITIONS, CLIP_DIM)
-    for i in range(CLIP_LAYERS):
+def text_encoder(p, pre, vocab, s):
+    d = s.clip_dim
+    p.add(pre + "embeddings.token_embedding.weight", vocab, d)
+    p.add(pre + "embeddings.position_embedding.weight", CLIP_POSITIONS, d)
+    for i in range(s.clip_layers):
         layer = pre + f"encoder.layers.{i}."
         for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            p.linear(layer + "self_attn." + proj, CLIP_DIM, CLIP_DIM)
-        p.norm(layer + "layer_norm1", CLIP_DIM)
-        p.norm(layer + "layer_norm2", CLIP_DIM)
-        p.linear(layer + "mlp.fc1", 4 * CLIP_DIM, CLIP_DIM)
-        p.linear(layer + "mlp.fc2", CLIP_DIM, 4 * CLIP_DIM)
-    p.norm(pre + "final_layer_norm", CLIP_DIM)
+            p.linear(layer + "self_attn." + proj, d, d)
+        p.norm(layer + "layer_norm1", d)
+        p.norm(layer + "layer_norm2", d)
+        p.linear(layer + "mlp.fc1", 4 * d, d)
+        p.linear(layer + "mlp.fc2", d, 4 * d)
+    p.norm(pre + "final_layer_norm", d)
 
 
 def write_tokenizer(folder):
@@ -303,11 +314,11 @@ def write_tokenizer(folder):
 
 # ---- checkpoints ----------------------------------------------------------------------------------------
 
-def checkpoint(seed, vocab, in_channels=4, context=16):
+def checkpoint(seed, vocab, in_channels=4, context=None, s=TINY):
     p = Params(torch.Generator().manual_seed(seed))
-    blocks = unet(p, in_channels, context)
-    vae(p, "first_stage_model.")
-    text_encoder(p, "cond_stage_model.transformer.text_model.", vocab)
+    blocks = unet(p, s, in_channels, context or s.clip_dim)
+    vae(p, "first_stage_model.", s)
+    text_encoder(p, "cond_stage_model.transformer.text_model.", vocab, s)
     return p.sd, blocks
 
 
@@ -360,19 +371,34 @@ def main():
     with open(os.path.join(folder, "unet", "diffusion_pytorch_model.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {"total_size": 0}, "weight_map": weight_map}, f)
     with open(os.path.join(folder, "unet", "config.json"), "w") as f:
-        json.dump({"_class_name": "UNet2DConditionModel", "layers_per_block": NRES,
-                   "block_out_channels": [MC * m for m in MULT], "cross_attention_dim": 16}, f)
+        json.dump({"_class_name": "UNet2DConditionModel", "layers_per_block": TINY.nres,
+                   "block_out_channels": [TINY.mc * m for m in TINY.mult], "cross_attention_dim": 16}, f)
     write_safetensors(os.path.join(folder, "vae", "diffusion_pytorch_model.safetensors"),
-                      vae_to_diffusers(component(sd16, "first_stage_model."), old_attention_names=False))
+                      vae_to_diffusers(component(sd16, "first_stage_model."), False, len(TINY.vae_mult)))
     write_safetensors(os.path.join(folder, "text_encoder", "model.safetensors"),
                       component(sd16, "cond_stage_model.transformer."))
 
+    # A checkpoint the models can run, as a single file and as a diffusers folder.
+    runnable, runnable_blocks = checkpoint(6, vocab, s=RUNNABLE)
+    runnable = {k: v.to(torch.bfloat16 if k.startswith("cond_stage_model.") else torch.float16)
+                for k, v in runnable.items()}
+    write_safetensors(os.path.join(out, "runnable_sd.safetensors"), runnable)
+    folder = os.path.join(out, "runnable_sd_diffusers")
+    runnable_unet = component(runnable, "model.diffusion_model.")
+    runnable_names = unet_ldm_to_diffusers(runnable_unet, runnable_blocks)
+    write_safetensors(os.path.join(folder, "unet", "diffusion_pytorch_model.safetensors"),
+                      {runnable_names[k]: v for k, v in runnable_unet.items()})
+    write_safetensors(os.path.join(folder, "vae", "diffusion_pytorch_model.safetensors"),
+                      vae_to_diffusers(component(runnable, "first_stage_model."), False, len(RUNNABLE.vae_mult)))
+    write_safetensors(os.path.join(folder, "text_encoder", "model.safetensors"),
+                      component(runnable, "cond_stage_model.transformer."))
+
     # Separate VAE files: one random VAE in three layouts.
     vp = Params(torch.Generator().manual_seed(3))
-    vae(vp, "")
+    vae(vp, "", TINY)
     write_safetensors(os.path.join(out, "vae_bare.safetensors"), vp.sd)
     write_safetensors(os.path.join(out, "vae_prefixed.safetensors"), {"first_stage_model." + k: v for k, v in vp.sd.items()})
-    write_safetensors(os.path.join(out, "vae_diffusers.safetensors"), vae_to_diffusers(vp.sd, old_attention_names=True))
+    write_safetensors(os.path.join(out, "vae_diffusers.safetensors"), vae_to_diffusers(vp.sd, True, len(TINY.vae_mult)))
 
     # Other families and files without SD components.
     z = torch.zeros(2, 2)

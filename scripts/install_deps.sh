@@ -10,7 +10,6 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and micro-benchmarks
   nlohmann-json3-dev libpcre2-dev libcli11-dev # JSON, Unicode regex, CLI
   zlib1g-dev                                   # gzip (CLIP merges file), PNG deflate
-  libdnnl-dev                                  # oneDNN: F32 GEMM and convolution
   python3 python3-numpy python3-torch python3-jinja2  # references (/usr/bin/python3)
   python3-pil                                  # PNG/JPEG test images for the image decoders
   bible-kjv-text bible-kjv                     # default text model corpus (KJV) and the `bible` program that dumps it

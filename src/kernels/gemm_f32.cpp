@@ -1,11 +1,17 @@
 // Packed F32 GEMM: drivers, packing and the scalar micro-kernel.
 //
 // Blocking (GotoBLAS style, roles of A and B swapped because B holds the
-// weights): work items are (chunk of kGemmMChunk rows of A) x (kGemmNc rows of
+// weights): work items are (chunk of kGemmMChunk rows of A) x (nc rows of
 // B). For each block of kGemmKc along k, a work item dequantizes/packs its
-// kGemmNc x kGemmKc slice of B into panels of nr columns (one panel stays in
+// nc x kGemmKc slice of B into panels of nr columns (one panel stays in
 // L1), then runs the micro-kernel over kGemmMc-row blocks of the packed A
-// (which stay in L2). A is packed once per call, shared by all threads.
+// (which stay in L2), each block meeting all nc / nr panels before the next
+// one comes from L3. A is packed once per call, shared by all threads.
+//
+// nc is kGemmNcMax (256: A's L3 -> L2 traffic spread over 16 panels; 64
+// gave about 50% of the FMA peak on one core, 256 about 70%), halved down to
+// kGemmNcMin while that gives fewer than kGemmMinItems work items. It depends
+// only on the shape, never on the thread count.
 #include "kernels/gemm_f32.h"
 
 #include <algorithm>
@@ -21,7 +27,9 @@ namespace aigc {
 
 namespace {
 
-constexpr int64_t kGemmNc = 64;        // rows of B per work item (a multiple of every nr)
+constexpr int64_t kGemmNcMax = 256;    // rows of B per work item (a multiple of every nr) ...
+constexpr int64_t kGemmNcMin = 64;     // ... down to this where that makes too few work items
+constexpr int64_t kGemmMinItems = 8;
 constexpr int64_t kGemmMc = 132;       // rows of A per L2 block (a multiple of kGemmMr)
 constexpr int64_t kGemmMChunk = 528;   // rows of A per work item (a multiple of kGemmMc)
 constexpr int64_t kMaxNr = 32;
@@ -39,18 +47,26 @@ void gemm_f32_tile_6x16_scalar(int64_t kc, const float* a, const float* b, float
     for (int64_t j = 0; j < 16; ++j) c[i * ldc + j] = acc[i][j];
 }
 
+using PackPanelFn = void (*)(const float* const* src, int64_t nr, int64_t kc, float* dst);
+
+void gemm_pack_panel_scalar(const float* const* src, int64_t nr, int64_t kc, float* dst) {
+  for (int64_t j = 0; j < nr; ++j)
+    for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = src[j][p];
+}
+
 struct TileKernel {
   int64_t nr;
   TileFn fn;
+  PackPanelFn pack;
 };
 
 TileKernel tile_kernel(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512: return {32, gemm_f32_tile_6x32_avx512};
-    case Isa::kAvx2: return {16, gemm_f32_tile_6x16_avx2};
+    case Isa::kAvx512: return {32, gemm_f32_tile_6x32_avx512, gemm_pack_panel_avx512};
+    case Isa::kAvx2: return {16, gemm_f32_tile_6x16_avx2, gemm_pack_panel_avx2};
     case Isa::kScalar: break;
   }
-  return {16, gemm_f32_tile_6x16_scalar};
+  return {16, gemm_f32_tile_6x16_scalar, gemm_pack_panel_scalar};
 }
 
 // A grow-only, 64-byte aligned float buffer (one per thread).
@@ -77,7 +93,7 @@ class Scratch {
 };
 
 thread_local Scratch t_packed_a;  // the caller's: A in panels, shared by its team
-thread_local Scratch t_packed_b;  // each thread's: one kGemmNc x kGemmKc slice of B
+thread_local Scratch t_packed_b;  // each thread's: one nc x kGemmKc slice of B
 thread_local Scratch t_row;       // each thread's: one dequantized row slice
 
 // Packed A is stored block by block along k: for the block at k0 (kc wide),
@@ -106,9 +122,10 @@ void pack_a_panel(int64_t ip, int64_t m, int64_t m_padded, int64_t k, const floa
 }
 
 // How B's rows become floats: the exact SIMD conversions for F16 and BF16,
-// the dtype table's dequantizer for the rest (null for F32: used in place).
+// the dtype table's dequantizer (a copy for F32) for the rest. F32 rows are
+// copied too: transposing straight from B would read nr lines a row stride
+// apart, and rows 2^k bytes apart all fall in one L1 cache set.
 ToFloatFn b_to_float(const DTypeTraits& bt, Isa isa) {
-  if (bt.type == DType::F32) return nullptr;
   if (isa == Isa::kAvx512 && bt.type == DType::F16) return gemm_f16_to_f32_avx512;
   if (isa == Isa::kAvx512 && bt.type == DType::BF16) return gemm_bf16_to_f32_avx512;
   if (isa == Isa::kAvx2 && bt.type == DType::F16) return gemm_f16_to_f32_avx2;
@@ -117,10 +134,10 @@ ToFloatFn b_to_float(const DTypeTraits& bt, Isa isa) {
 }
 
 // Packs rows [n0, n0 + nb) x columns [k0, k0 + kc) of B into panels of nr
-// rows, each [kc][nr], zero-padded to a whole panel. Rows that are not F32
-// are first converted with to_float into row_buf (nr x kGemmKc floats).
-void pack_b_slice(const DTypeTraits& bt, ToFloatFn to_float, const void* b, int64_t b_row_bytes, int64_t n0,
-                  int64_t nb, int64_t k0, int64_t kc, int64_t nr, float* packed, float* row_buf) {
+// rows, each [kc][nr], zero-padded to a whole panel. Rows are first
+// converted with to_float into row_buf (nr x kGemmKc floats).
+void pack_b_slice(const DTypeTraits& bt, ToFloatFn to_float, PackPanelFn pack, const void* b, int64_t b_row_bytes,
+                  int64_t n0, int64_t nb, int64_t k0, int64_t kc, int64_t nr, float* packed, float* row_buf) {
   static const float kZeros[kGemmKc] = {};
   const int64_t k0_bytes = k0 / bt.block_size * bt.block_bytes;
   for (int64_t jp = 0; jp * nr < nb; ++jp) {
@@ -132,16 +149,10 @@ void pack_b_slice(const DTypeTraits& bt, ToFloatFn to_float, const void* b, int6
         continue;
       }
       const char* bytes = static_cast<const char*>(b) + (n0 + row) * b_row_bytes + k0_bytes;
-      if (to_float == nullptr) {
-        src[j] = reinterpret_cast<const float*>(bytes);
-      } else {
-        to_float(bytes, row_buf + j * kGemmKc, kc);
-        src[j] = row_buf + j * kGemmKc;
-      }
+      to_float(bytes, row_buf + j * kGemmKc, kc);
+      src[j] = row_buf + j * kGemmKc;
     }
-    float* dst = packed + jp * nr * kc;
-    for (int64_t p = 0; p < kc; ++p, dst += nr)
-      for (int64_t j = 0; j < nr; ++j) dst[j] = src[j][p];
+    pack(src, nr, kc, packed + jp * nr * kc);
   }
 }
 
@@ -178,8 +189,10 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   const int64_t m_panels = (m + kGemmMr - 1) / kGemmMr;
   const int64_t m_padded = m_panels * kGemmMr;
   float* packed_a = t_packed_a.get(m_padded * k);
-  const int64_t n_tiles = (n + kGemmNc - 1) / kGemmNc;
   const int64_t m_chunks = (m + kGemmMChunk - 1) / kGemmMChunk;
+  int64_t nc = kGemmNcMax;
+  while (nc > kGemmNcMin && (n + nc - 1) / nc * m_chunks < kGemmMinItems) nc /= 2;
+  const int64_t n_tiles = (n + nc - 1) / nc;
   const int64_t n_items = n_tiles * m_chunks;
   const bool parallel = double(m) * double(n) * double(k) > 1e6;
 
@@ -188,17 +201,17 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
 #pragma omp for schedule(static)
     for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, m, m_padded, k, a, lda, packed_a);
 
-    float* packed_b = t_packed_b.get(kGemmNc * kGemmKc);
+    float* packed_b = t_packed_b.get(nc * kGemmKc);
     float* row_buf = t_row.get(kMaxNr * kGemmKc);
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < n_items; ++item) {
-      const int64_t n0 = (item % n_tiles) * kGemmNc;
-      const int64_t nb = std::min(kGemmNc, n - n0);
+      const int64_t n0 = (item % n_tiles) * nc;
+      const int64_t nb = std::min(nc, n - n0);
       const int64_t m0 = (item / n_tiles) * kGemmMChunk;
       const int64_t m_end = std::min(m0 + kGemmMChunk, m);
       for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
         const int64_t kc = std::min(kGemmKc, k - k0);
-        pack_b_slice(*bt, to_float, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
+        pack_b_slice(*bt, to_float, kern.pack, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
         for (int64_t mb = m0; mb < m_end; mb += kGemmMc) {
           const int64_t mb_end = std::min(mb + kGemmMc, m_end);
           for (int64_t jb = 0; jb < nb; jb += kern.nr) {

@@ -7,6 +7,9 @@
 // nr is 16 for AVX2 and 32 for AVX-512. The scalar variant in gemm_f32.cpp
 // follows the same order with nr = 16.
 //
+// gemm_pack_panel_*: nr rows (src[j], nr a multiple of 8), columns [0, kc),
+// into one packed panel dst[p * nr + j] = src[j][p].
+//
 // gemm_{f16,bf16}_to_f32_*: exact conversion of n half / bfloat16 values
 // (any n) to floats, for packing F16 and BF16 weights.
 #pragma once
@@ -19,6 +22,9 @@ constexpr int64_t kGemmMr = 6;
 
 void gemm_f32_tile_6x16_avx2(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
 void gemm_f32_tile_6x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
+
+void gemm_pack_panel_avx2(const float* const* src, int64_t nr, int64_t kc, float* dst);
+void gemm_pack_panel_avx512(const float* const* src, int64_t nr, int64_t kc, float* dst);
 
 void gemm_f16_to_f32_avx2(const void* src, float* dst, int64_t n);
 void gemm_bf16_to_f32_avx2(const void* src, float* dst, int64_t n);

@@ -2,16 +2,24 @@
 # Rebuilds the project's default (demonstration) models from Debian packages
 # alone, on the CPU, deterministically, and writes them into models/.
 #
-# usage: scripts/train_default_models/run.sh [PART...]     PART: text (default: all parts)
+# usage: scripts/train_default_models/run.sh [PART...]     PART: text, image (default: all parts)
 # environment: WORK_DIR (default <repo>/build-models): corpus, tokenizer,
 # checkpoints (an interrupted training resumes from its last checkpoint;
-# delete WORK_DIR to start over).
+# delete WORK_DIR to start over). AIGC (default <repo>/build-release/aigc):
+# the program the image part's prompt-adherence check runs, when it exists.
 #
 # text: King James Bible -> byte-level BPE tokenizer (4096 tokens) -> LLaMA
 #   of 3.1 M parameters (batches of 8 x 256 tokens, one thread) ->
 #   models/text/aigc-kjv-3m-q8_0.gguf and its test reference (.reference.json,
 #   from evaluate_text_model.py), figures in models/README.md. The full
 #   700-step schedule; on an idle core a step takes about 1 s.
+#
+# image: 8,000 generated 64x64 scenes of shapes with captions (shapes.py) ->
+#   CLIP BPE tokenizer of their words -> VAE, then UNet + CLIP text encoder
+#   (train_image_model.py, one thread) -> the diffusers folder
+#   models/image/aigc-shapes/ -> the prompt-adherence check on 100 held-out
+#   prompts through `aigc image` (check_image_prompts.py), figures in
+#   models/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +27,7 @@ root=$(cd "$here/../.." && pwd)
 work=${WORK_DIR:-$root/build-models}
 py=/usr/bin/python3
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(text)
+[ ${#parts[@]} -gt 0 ] || parts=(text image)
 
 step() {  # step NAME COMMAND...: runs and times one step
   local name=$1 start=$SECONDS
@@ -43,10 +51,24 @@ train_text() {
     "$w/corpus/kjv_train.txt" "$w/corpus/kjv_heldout.txt" "$out/aigc-kjv-3m-q8_0.reference.json"
 }
 
+train_image() {
+  local w=$work/image out=$root/models/image/aigc-shapes aigc=${AIGC:-$root/build-release/aigc}
+  mkdir -p "$w"
+  step "image: training" nice -n 5 "$py" "$here/train_image_model.py" "$w"
+  step "image: export" "$py" "$here/export_image_model.py" "$w" "$out"
+  if [ -x "$aigc" ]; then
+    step "image: prompt-adherence check" "$py" "$here/check_image_prompts.py" "$aigc" --model "$out" --count 100 \
+      --out "$w/check" --json "$w/check.json"
+  else
+    echo "image: $aigc not found; build it and run $here/check_image_prompts.py $aigc --model $out"
+  fi
+}
+
 for part in "${parts[@]}"; do
   case $part in
     text) train_text ;;
-    *) echo "run.sh: unknown part '$part' (known: text)" >&2; exit 2 ;;
+    image) train_image ;;
+    *) echo "run.sh: unknown part '$part' (known: text, image)" >&2; exit 2 ;;
   esac
 done
 echo "run.sh: done in $SECONDS s; models in $root/models"

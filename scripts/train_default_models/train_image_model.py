@@ -1,0 +1,253 @@
+"""Trains the default image model on the generated shapes data set (shapes.py),
+on the CPU, seeded: first the VAE, then the UNet and the CLIP text encoder
+together. The modules are the project's PyTorch references
+(tools/reference/image/{vae,unet,clip_text}.py), so the trained weights are
+what the C++ engine runs.
+
+1. data: --images training scenes (64 x 64) and their captions; the tokenizer
+   (clip_vocab.py) learned from the training captions.
+2. VAE (AutoencoderKL, 8x down): L1 + L2 reconstruction of random 32 x 32
+   crops (the convolutions do not care about the size) plus a small KL term,
+   AdamW. Then the latents of all training images (posterior means) and an
+   exact reparametrisation (quant_conv's mean rows times k, its log-variance
+   bias + 2 ln k, post_quant_conv's weight / k) that makes latent * 0.18215
+   (SD 1.x's fixed scaling factor) of unit standard deviation.
+3. UNet + text encoder: epsilon prediction on the SD scaled-linear schedule
+   (betas 0.00085..0.012, 1000 steps, t uniform), captions replaced by the
+   empty prompt 10% of the time (for classifier-free guidance), AdamW with
+   warm-up and cosine decay, and an exponential moving average of the weights
+   (what is exported).
+
+usage: /usr/bin/python3 train_image_model.py WORK_DIR [--images N] [--vae-steps N] [--unet-steps N]
+WORK_DIR holds data.npz, tokenizer/, vae.pt, latents.pt, unet.pt (checkpoints
+every --save-every steps; an existing one is resumed, a finished stage skipped)
+and log.tsv.
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "reference", "image"))
+import clip_text  # noqa: E402
+import unet  # noqa: E402
+import vae  # noqa: E402
+
+import clip_vocab  # noqa: E402
+import shapes  # noqa: E402
+
+VAE_CONFIG = dict(ch=32, ch_mult=(1, 1, 2, 2), num_res_blocks=0, z_channels=4, embed_dim=4)
+UNET_CONFIG = dict(in_channels=4, out_channels=4, model_channels=32, channel_mult=(1, 2), n_res_blocks=1,
+                   attention_levels=(0, 1), context_dim=64, n_heads=8, transformer_depth=1)
+CLIP_LAYERS, CLIP_DIM, CLIP_FFN = 1, 64, 128  # one head of 64 (clip_text.HEAD_DIM)
+LATENT_SCALE = 0.18215
+TRAIN_STEPS, BETA_START, BETA_END = 1000, 0.00085, 0.012
+CAPTION_DROPOUT = 0.1
+
+
+def clip_config(vocab_size):
+    return dict(vocab=vocab_size, n_positions=77, dim=CLIP_DIM, n_layers=CLIP_LAYERS, n_heads=CLIP_DIM // 64,
+                ffn_dim=CLIP_FFN)
+
+
+def alphas_cumprod():
+    betas = torch.linspace(BETA_START ** 0.5, BETA_END ** 0.5, TRAIN_STEPS, dtype=torch.float64) ** 2
+    return torch.cumprod(1 - betas, 0).float()
+
+
+def log(work, line):
+    print(line, flush=True)
+    with open(os.path.join(work, "log.tsv"), "a") as f:
+        f.write(line + "\n")
+
+
+def lr_at(step, steps, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup))))
+
+
+def save(path, state):
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+# ---- data -----------------------------------------------------------------------------------------------
+
+def make_data(work, n_images):
+    path = os.path.join(work, "data.npz")
+    if not os.path.exists(path):
+        images, captions = shapes.training_images(n_images, seed=1)
+        np.savez(path, images=images, captions=np.array(captions))
+    data = np.load(path)
+    images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1  # [n, 3, 64, 64] in [-1, 1]
+    captions = [str(c) for c in data["captions"]]
+    tok_dir = os.path.join(work, "tokenizer")
+    if not os.path.exists(os.path.join(tok_dir, "merges.txt")):
+        clip_vocab.ClipVocab(clip_vocab.learn_merges(sorted(set(captions)))).write_diffusers_folder(tok_dir)
+    return images, captions, clip_vocab.ClipVocab(clip_vocab.read_merges(tok_dir))
+
+
+# ---- VAE ------------------------------------------------------------------------------------------------
+
+def train_vae(work, images, steps, batch=8, crop=32, peak_lr=2e-3, kl_weight=1e-6, save_every=200):
+    path = os.path.join(work, "vae.pt")
+    torch.manual_seed(2)
+    model = vae.AutoencoderKL(**VAE_CONFIG)
+    opt = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=0.0)
+    step = 0
+    if os.path.exists(path):
+        state = torch.load(path)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+    if step >= steps:
+        return model.eval()
+    log(work, f"vae: {sum(p.numel() for p in model.parameters())} parameters, from step {step} of {steps}")
+    start, smoothed = time.time(), None
+    while step < steps:
+        g = torch.Generator().manual_seed(1000 + step)
+        idx = torch.randint(0, images.shape[0], (batch,), generator=g)
+        y0, x0 = (torch.randint(0, (shapes.SIZE - crop) // 8 + 1, (2, batch), generator=g) * 8).tolist()
+        x = torch.stack([images[i, :, a:a + crop, b:b + crop] for i, a, b in zip(idx.tolist(), y0, x0)])
+        mean, logvar = model.encode(x)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=g)
+        rec = model.decode(z)
+        kl = 0.5 * (mean ** 2 + logvar.exp() - 1 - logvar).sum(dim=(1, 2, 3)).mean()
+        loss = (rec - x).abs().mean() + ((rec - x) ** 2).mean() + kl_weight * kl
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, steps, peak_lr, 50)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        smoothed = loss.item() if smoothed is None else 0.95 * smoothed + 0.05 * loss.item()
+        if step % 50 == 0 or step == steps:
+            log(work, f"vae\t{step}\t{smoothed:.4f}\t{time.time() - start:.0f}s")
+        if step % save_every == 0 or step == steps:
+            save(path, {"model": model.state_dict(), "opt": opt.state_dict(), "step": step})
+    return model.eval()
+
+
+def scale_latents(model, latents):
+    """Reparametrises the VAE so that its latents * LATENT_SCALE have unit standard deviation; returns them."""
+    k = 1.0 / (LATENT_SCALE * latents.std().item())
+    c = VAE_CONFIG["embed_dim"]
+    with torch.no_grad():
+        model.quant_conv.weight[:c] *= k
+        model.quant_conv.bias[:c] *= k
+        model.quant_conv.bias[c:] += 2 * math.log(k)
+        model.post_quant_conv.weight /= k
+    return latents * k
+
+
+def encode_all(work, model, images):
+    path = os.path.join(work, "latents.pt")
+    if os.path.exists(path):
+        state = torch.load(path)
+        model.load_state_dict(state["vae"])
+        return state["latents"]
+    with torch.no_grad():
+        latents = torch.cat([model.encode(images[i:i + 64])[0] for i in range(0, images.shape[0], 64)])
+        latents = scale_latents(model, latents)
+        rec = torch.cat([model.decode(latents[i:i + 64]) for i in range(0, 512, 64)])
+    log(work, f"vae: latent std x {LATENT_SCALE} = {(latents * LATENT_SCALE).std().item():.3f}, "
+              f"reconstruction L1 on 512 images {(rec.clamp(-1, 1) - images[:512]).abs().mean().item() * 127.5:.2f}"
+              " / 255")
+    save(path, {"latents": latents, "vae": model.state_dict()})
+    return latents
+
+
+# ---- UNet + text encoder --------------------------------------------------------------------------------
+
+class Denoiser(torch.nn.Module):
+    def __init__(self, vocab_size):
+        super().__init__()
+        self.unet = unet.UNetModel(**UNET_CONFIG)
+        self.text = clip_text.CLIPTextModel(**clip_config(vocab_size))
+
+    def forward(self, x, t, ids):
+        return self.unet(x, t, self.text(ids))
+
+
+def train_unet(work, latents, captions, vocab, steps, batch=32, peak_lr=1e-3, ema_decay=0.995, save_every=100):
+    path = os.path.join(work, "unet.pt")
+    torch.manual_seed(3)
+    model = Denoiser(len(vocab))
+    with torch.no_grad():
+        model.text.text_model.embeddings.token_embedding.weight.normal_(0, 0.02)
+        model.text.text_model.embeddings.position_embedding.weight.normal_(0, 0.01)
+    ema = Denoiser(len(vocab))
+    ema.load_state_dict(model.state_dict())
+    opt = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=0.01)
+    step = 0
+    if os.path.exists(path):
+        state = torch.load(path)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+    if step >= steps:
+        return ema.eval()
+    log(work, f"unet: {sum(p.numel() for p in model.unet.parameters())} + text encoder "
+              f"{sum(p.numel() for p in model.text.parameters())} parameters, from step {step} of {steps}")
+    ids = torch.tensor([vocab.window(c) for c in captions])
+    empty = torch.tensor(vocab.window(""))
+    ac = alphas_cumprod()
+    start, smoothed = time.time(), None
+    while step < steps:
+        g = torch.Generator().manual_seed(5000 + step)
+        idx = torch.randint(0, latents.shape[0], (batch,), generator=g)
+        x0 = latents[idx] * LATENT_SCALE
+        t = torch.randint(0, TRAIN_STEPS, (batch,), generator=g)
+        eps = torch.randn(x0.shape, generator=g)
+        a = ac[t][:, None, None, None]
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+        cond = ids[idx].clone()
+        cond[torch.rand(batch, generator=g) < CAPTION_DROPOUT] = empty
+        loss = F.mse_loss(model(xt, t.float(), cond), eps)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, steps, peak_lr, 100)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        d = min(ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, p in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(p, alpha=1 - d)
+        smoothed = loss.item() if smoothed is None else 0.98 * smoothed + 0.02 * loss.item()
+        if step % 50 == 0 or step == steps:
+            log(work, f"unet\t{step}\t{smoothed:.4f}\t{time.time() - start:.0f}s")
+        if step % save_every == 0 or step == steps:
+            save(path, {"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step})
+    return ema.eval()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work")
+    ap.add_argument("--images", type=int, default=8000)
+    ap.add_argument("--vae-steps", type=int, default=1500)
+    ap.add_argument("--unet-steps", type=int, default=1600)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    os.makedirs(args.work, exist_ok=True)
+    images, captions, vocab = make_data(args.work, args.images)
+    autoencoder = train_vae(args.work, images, args.vae_steps)
+    latents = encode_all(args.work, autoencoder, images)
+    train_unet(args.work, latents, captions, vocab, args.unet_steps)
+    log(args.work, "done")
+
+
+if __name__ == "__main__":
+    main()

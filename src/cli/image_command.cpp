@@ -7,10 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/llm_session.h"
@@ -82,6 +85,35 @@ Result<ClipTokenizer> open_tokenizer(const ImageOptions& o, const SdCheckpoint& 
                            "a diffusers checkpoint's tokenizer/merges.txt works too), or use a diffusers folder with tokenizer/");
 }
 
+// The shipped demonstration image model (a diffusers folder), relative to a models directory.
+constexpr const char* kDefaultImageModel = "image/aigc-shapes";
+
+// The first <models dir>/kDefaultImageModel (cli/llm_session.h default_models_dirs()), or NotFound naming the
+// places searched.
+Result<std::string> find_default_image_model() {
+  std::string searched;
+  for (const std::string& dir : default_models_dirs()) {
+    const std::filesystem::path path = std::filesystem::path(dir) / kDefaultImageModel;
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return path.string();
+    searched += (searched.empty() ? "" : ", ") + path.string();
+  }
+  if (searched.empty()) searched = "nowhere: the program's own path is unknown";
+  return Status::not_found("image: no -m MODEL given and the default image model was not found (searched " +
+                           searched + "): give -m MODEL (a .safetensors checkpoint or a diffusers folder), or set "
+                           "AIGC_MODELS_DIR to the folder holding " + kDefaultImageModel);
+}
+
+// The image side a model was trained at: a diffusers folder's unet/config.json "sample_size" (latent pixels) x 8,
+// as diffusers takes it; 512 (SD 1.x) when the model does not say.
+int native_image_side(const std::string& model) {
+  std::ifstream f(std::filesystem::path(model) / "unet" / "config.json");
+  if (!f) return 512;
+  const nlohmann::json config = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  const auto it = config.is_object() ? config.find("sample_size") : config.end();
+  return it != config.end() && it->is_number_integer() && it->get<int>() > 0 ? 8 * it->get<int>() : 512;
+}
+
 // Values from a PNG's "parameters" text; flags given on the command line win.
 Status apply_from(ImageOptions& o, const CLI::App& cmd) {
   AIGC_ASSIGN_OR_RETURN(auto chunks, read_png_text(o.from));
@@ -139,7 +171,11 @@ class ProgressBar {
 
 Status run_image(ImageOptions o, const CLI::App& cmd) {
   if (!o.from.empty()) AIGC_RETURN_IF_ERROR(apply_from(o, cmd));
-  if (o.model.empty()) return Status::invalid_argument("image: give -m MODEL (a .safetensors checkpoint or a diffusers folder)");
+  if (o.model.empty()) {
+    AIGC_ASSIGN_OR_RETURN(o.model, find_default_image_model());
+  }
+  const bool size_given = cmd.get_option("--width")->count() > 0 || cmd.get_option("--height")->count() > 0;
+  if (o.from.empty() && !size_given) o.width = o.height = native_image_side(o.model);
   if (o.vae_tiling && o.vae_tile == 0) o.vae_tile = kVaeDefaultTile;
   set_num_threads(o.threads);
 
@@ -241,7 +277,9 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
 void add_image_command(CLI::App& app) {
   auto o = std::make_shared<ImageOptions>();
   CLI::App* c = app.add_subcommand("image", "Generate images with a Stable Diffusion 1.x checkpoint (txt2img, img2img, inpainting)");
-  c->add_option("-m,--model", o->model, "checkpoint: a single .safetensors file or a diffusers folder");
+  c->add_option("-m,--model", o->model,
+                "checkpoint: a single .safetensors file or a diffusers folder (default: the shipped "
+                "demonstration model, <models dir>/" + std::string(kDefaultImageModel) + ")");
   c->add_option("-p,--prompt", o->prompt, "prompt; (word:1.3), (word), [word] and BREAK as in the web UIs");
   c->add_option("-n,--negative", o->negative, "negative prompt");
   c->add_option("-o,--output", o->output, "output PNG; a batch writes OUT-1.png, OUT-2.png, ...")->capture_default_str();
@@ -251,8 +289,8 @@ void add_image_command(CLI::App& app) {
                 "euler, euler_a, heun, dpmpp_2m, dpmpp_2m_karras, ddim, lcm (or the web UI names)")->capture_default_str();
   c->add_option("--scheduler", o->scheduler, "sigma spacing: normal or karras")->capture_default_str();
   c->add_option("--seed", o->seed, "seed (-1: random); batch item k uses seed + k")->capture_default_str();
-  c->add_option("-W,--width", o->width, "width, a multiple of 8")->capture_default_str();
-  c->add_option("-H,--height", o->height, "height, a multiple of 8")->capture_default_str();
+  c->add_option("-W,--width", o->width, "width, a multiple of 8 (default: the model's own, else 512)");
+  c->add_option("-H,--height", o->height, "height, a multiple of 8 (default: the model's own, else 512)");
   c->add_option("--max-size", o->max_side, "largest width or height accepted")->capture_default_str();
   c->add_option("--batch", o->batch, "number of images")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--clip-skip", o->clip_skip, "use the text encoder's n-th layer from the end")->capture_default_str();

@@ -7,10 +7,6 @@
 // aigc::{anonymous}, its integer primitives on 32 bytes (u unsigned, s signed):
 //   __m256i dot_i32(__m256i u, __m256i s)
 //       8 int32 lanes; lane k = sum of u[b] * s[b] over bytes b in 4k..4k+3
-//   __m256i offset_term(__m256i off, __m256i s)
-//   __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term)
-//       with term = offset_term(off, s): dot_i32 of (u[b] - off[b]) and s[b],
-//       u and off in 0..31; the term depends only on s, so rows share it
 //   __m256i madd_acc(__m256i acc, __m256i p, __m256i scales)
 //       acc + the int32 pair sums of int16 lanes p * scales (the K types' scaling)
 // Everything here has internal linkage, so no ISA-specific code leaks into a
@@ -23,6 +19,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -88,17 +85,9 @@ inline __m256i bits_to_bytes(const uint8_t* p) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
-// ---- 32-element blocks: two accumulators (even and odd blocks) per weight row.
-
-// The activation side of one block, computed once for all the rows it meets.
-struct ActBlock32 {
-  __m256i q;     // the 32 quants
-  __m256i term;  // offset_term of the weight type's offset (unused where there is none)
-};
-
-inline __m256 fma_block(float d, __m256i sums, __m256 acc) {
-  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sums), acc);
-}
+// ---- 32-element blocks, 8 at a time: the 8 blocks' integer dots are summed
+// horizontally into one vector of 8 block sums, converted and scaled by the
+// 8 products d_x * d_y with one multiply-add (no per-block broadcast).
 
 // One half-float field (`d`, `m`, `s`) of 8 consecutive blocks as 8 floats,
 // converted with one instruction.
@@ -109,115 +98,132 @@ inline __m256 halves8(const Block* b) {
                                         short(b[6].*kField), short(b[7].*kField)));
 }
 
+// Lane k = the sum of the 8 int32 lanes of m[k].
+inline __m256i block_sums8(const __m256i* m) {
+  const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(m[0], m[1]), _mm256_hadd_epi32(m[2], m[3]));
+  const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(m[4], m[5]), _mm256_hadd_epi32(m[6], m[7]));
+  // h0 = per 128-bit half, the half-sums of m[0..3]; h1 those of m[4..7].
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
+}
+
+// The activation side of 8 blocks, computed once for all the rows it meets.
+struct ActGroup {
+  __m256 d;             // d_y of the 8 blocks
+  __m256 s;             // s_y (Q8_1 only)
+  __m256i offset_sums;  // kOffset * (sum of the block's quants), per block
+};
+
 // out[r] = dot of weight row r (at vx + r * stride bytes) with y, for r < kRows.
-// act(y block) -> ActBlock32; sums(x block, ActBlock32) -> int32 sums of the
-// block's integer dot. Even blocks accumulate in acc0, odd ones in acc1, each
-// scaled by d_x * d_y (a float product, whichever way it is computed). With
-// kWithMin (Q4_1 / Q5_1 against Q8_1) each block also adds m_x * s_y. Every
-// row sees the same operations in the same order whatever kRows is, so the
-// multi-row results equal the single-row ones bit for bit.
-template <int kRows, bool kWithMin, class BlockX, class BlockY, class Act, class Sums>
-void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float* out, Act act, Sums sums) {
+// sums(x block, y block) -> 8 int32 lanes adding up to the block's sum of
+// q_x * q_y, with q_x unsigned for the offset types: x = d * (q - kOffset)
+// (Q4_0, Q5_0: 8, 16; 0 otherwise), so sum(x y) = d_x d_y (sum(q q_y) -
+// kOffset sum(q_y)). With kWithMin (Q4_1 / Q5_1 against Q8_1) each block also
+// adds m_x * s_y. Rows are done one after the other over a group of up to
+// kGroupsPerPass x 8 blocks (memory stays sequential); every row sees the
+// same operations in the same order whatever kRows is, so the multi-row
+// results equal the single-row ones bit for bit.
+template <int kRows, int kOffset, bool kWithMin, class BlockX, class BlockY, class Sums>
+void dot_rows32(int64_t n, const void* vx, size_t stride, const void* vy, float* out, Sums sums) {
+  constexpr int64_t kGroupsPerPass = 32;
   const BlockY* y = static_cast<const BlockY*>(vy);
   const BlockX* x[kRows];
-  __m256 acc0[kRows], acc1[kRows], acc_m[kRows];
-  float sum_m[kRows];
+  __m256 acc[kRows], acc_m[kRows];
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
     x[r] = reinterpret_cast<const BlockX*>(static_cast<const char*>(vx) + size_t(r) * stride);
-    acc0[r] = _mm256_setzero_ps();
-    acc1[r] = _mm256_setzero_ps();
+    acc[r] = _mm256_setzero_ps();
     acc_m[r] = _mm256_setzero_ps();
-    sum_m[r] = 0.0f;
   }
+  const __m256i ones8 = _mm256_set1_epi8(1);
   const int64_t nb = n / kQK;
-  int64_t i = 0;
-  // 8 blocks a step: their scale products converted together, then broadcast one by one.
-  alignas(32) float d8[kRows][8];
-  for (; i + 8 <= nb; i += 8) {
-    const __m256 dy = halves8<&BlockY::d>(y + i);
-#pragma GCC unroll 4
-    for (int r = 0; r < kRows; ++r) _mm256_store_ps(d8[r], _mm256_mul_ps(halves8<&BlockX::d>(x[r] + i), dy));
-    if constexpr (kWithMin) {
-      const __m256 sy = halves8<&BlockY::s>(y + i);
-#pragma GCC unroll 4
-      for (int r = 0; r < kRows; ++r) acc_m[r] = _mm256_fmadd_ps(halves8<&BlockX::m>(x[r] + i), sy, acc_m[r]);
+  const int64_t n_groups = nb / 8;
+  ActGroup act[kGroupsPerPass];
+  for (int64_t g0 = 0; g0 < n_groups; g0 += kGroupsPerPass) {
+    const int64_t gn = std::min(kGroupsPerPass, n_groups - g0);
+    for (int64_t g = 0; g < gn; ++g) {
+      const BlockY* yg = y + 8 * (g0 + g);
+      act[g].d = halves8<&BlockY::d>(yg);
+      if constexpr (kWithMin) act[g].s = halves8<&BlockY::s>(yg);
+      if constexpr (kOffset != 0) {
+        __m256i m[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) m[j] = dot_i32(ones8, load32(yg[j].qs));
+        act[g].offset_sums = _mm256_mullo_epi32(block_sums8(m), _mm256_set1_epi32(kOffset));
+      }
     }
-#pragma GCC unroll 4
-    for (int j = 0; j < 8; j += 2) {
-      const ActBlock32 a0 = act(y[i + j]), a1 = act(y[i + j + 1]);
-#pragma GCC unroll 4
-      for (int r = 0; r < kRows; ++r) {
-        acc0[r] = _mm256_fmadd_ps(_mm256_set1_ps(d8[r][j]), _mm256_cvtepi32_ps(sums(x[r][i + j], a0)), acc0[r]);
-        acc1[r] =
-            _mm256_fmadd_ps(_mm256_set1_ps(d8[r][j + 1]), _mm256_cvtepi32_ps(sums(x[r][i + j + 1], a1)), acc1[r]);
+#pragma GCC unroll 1
+    for (int r = 0; r < kRows; ++r) {
+      for (int64_t g = 0; g < gn; ++g) {
+        const BlockX* xg = x[r] + 8 * (g0 + g);
+        const BlockY* yg = y + 8 * (g0 + g);
+        __m256i m[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) m[j] = sums(xg[j], yg[j]);
+        __m256i block_sums = block_sums8(m);
+        if constexpr (kOffset != 0) block_sums = _mm256_sub_epi32(block_sums, act[g].offset_sums);
+        const __m256 d = _mm256_mul_ps(halves8<&BlockX::d>(xg), act[g].d);
+        acc[r] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(block_sums), acc[r]);
+        if constexpr (kWithMin) acc_m[r] = _mm256_fmadd_ps(halves8<&BlockX::m>(xg), act[g].s, acc_m[r]);
       }
     }
   }
-  for (; i < nb; ++i) {
-    const ActBlock32 a = act(y[i]);
+  // The last nb % 8 blocks one by one: the lanes of the block's dot, scaled.
+  float sum_m[kRows] = {};
+  for (int64_t i = 8 * n_groups; i < nb; ++i) {
+    __m256i offset_lanes = _mm256_setzero_si256();
+    if constexpr (kOffset != 0)
+      offset_lanes = _mm256_mullo_epi32(dot_i32(ones8, load32(y[i].qs)), _mm256_set1_epi32(kOffset));
 #pragma GCC unroll 4
     for (int r = 0; r < kRows; ++r) {
-      __m256& acc = (i % 2 == 0) ? acc0[r] : acc1[r];
-      acc = fma_block(half_to_float(x[r][i].d) * half_to_float(y[i].d), sums(x[r][i], a), acc);
+      const __m256i lanes = _mm256_sub_epi32(sums(x[r][i], y[i]), offset_lanes);
+      const float d = half_to_float(x[r][i].d) * half_to_float(y[i].d);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(lanes), acc[r]);
       if constexpr (kWithMin) sum_m[r] += half_to_float(x[r][i].m) * half_to_float(y[i].s);
     }
   }
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
-    out[r] = hsum_f32x8(_mm256_add_ps(acc0[r], acc1[r]));
+    out[r] = hsum_f32x8(acc[r]);
     if constexpr (kWithMin) out[r] += hsum_f32x8(acc_m[r]) + sum_m[r];
   }
 }
 
 template <int kRows>
 void dot_q8_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, false, BlockQ8_0, BlockQ8_0>(
-      n, x, stride, y, out, [](const BlockQ8_0& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256()}; },
-      [](const BlockQ8_0& b, const ActBlock32& a) { return dot_signed_i32(load32(b.qs), a.q); });
+  dot_rows32<kRows, 0, false, BlockQ8_0, BlockQ8_0>(n, x, stride, y, out, [](const BlockQ8_0& bx, const BlockQ8_0& by) {
+    return dot_signed_i32(load32(bx.qs), load32(by.qs));
+  });
 }
 
-// Q4_0 / Q5_0: x = d * (q - off) with q unsigned, so sum(x y) = d_x d_y (sum(q y) - off * sum(y)).
+// Q4_0 / Q5_0: x = d * (q - off) with q unsigned.
 template <int kRows>
 void dot_q4_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, false, BlockQ4_0, BlockQ8_0>(
-      n, x, stride, y, out,
-      [](const BlockQ8_0& b) {
-        const __m256i q = load32(b.qs);
-        return ActBlock32{q, offset_term(_mm256_set1_epi8(8), q)};
-      },
-      [](const BlockQ4_0& b, const ActBlock32& a) { return dot_offset_i32(nibbles32(b.qs), a.q, a.term); });
+  dot_rows32<kRows, 8, false, BlockQ4_0, BlockQ8_0>(n, x, stride, y, out, [](const BlockQ4_0& bx, const BlockQ8_0& by) {
+    return dot_i32(nibbles32(bx.qs), load32(by.qs));
+  });
 }
 
 template <int kRows>
 void dot_q5_0_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, false, BlockQ5_0, BlockQ8_0>(
-      n, x, stride, y, out,
-      [](const BlockQ8_0& b) {
-        const __m256i q = load32(b.qs);
-        return ActBlock32{q, offset_term(_mm256_set1_epi8(16), q)};
-      },
-      [](const BlockQ5_0& b, const ActBlock32& a) {
-        const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10));
-        return dot_offset_i32(_mm256_or_si256(nibbles32(b.qs), hi), a.q, a.term);
-      });
+  dot_rows32<kRows, 16, false, BlockQ5_0, BlockQ8_0>(n, x, stride, y, out, [](const BlockQ5_0& bx, const BlockQ8_0& by) {
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(bx.qh), _mm256_set1_epi8(0x10));
+    return dot_i32(_mm256_or_si256(nibbles32(bx.qs), hi), load32(by.qs));
+  });
 }
 
 // Q4_1 / Q5_1: sum((d_x q + m) d_y y) = d_x d_y sum(q y) + m * s_y, s_y = d_y sum(y) from the Q8_1 block.
-inline ActBlock32 act_q8_1(const BlockQ8_1& b) { return ActBlock32{load32(b.qs), _mm256_setzero_si256()}; }
-
 template <int kRows>
 void dot_q4_1_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, true, BlockQ4_1, BlockQ8_1>(n, x, stride, y, out, act_q8_1, [](const BlockQ4_1& b, const ActBlock32& a) {
-    return dot_i32(nibbles32(b.qs), a.q);
+  dot_rows32<kRows, 0, true, BlockQ4_1, BlockQ8_1>(n, x, stride, y, out, [](const BlockQ4_1& bx, const BlockQ8_1& by) {
+    return dot_i32(nibbles32(bx.qs), load32(by.qs));
   });
 }
 
 template <int kRows>
 void dot_q5_1_rows(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_rows32<kRows, true, BlockQ5_1, BlockQ8_1>(n, x, stride, y, out, act_q8_1, [](const BlockQ5_1& b, const ActBlock32& a) {
-    const __m256i hi = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(0x10));
-    return dot_i32(_mm256_or_si256(nibbles32(b.qs), hi), a.q);
+  dot_rows32<kRows, 0, true, BlockQ5_1, BlockQ8_1>(n, x, stride, y, out, [](const BlockQ5_1& bx, const BlockQ8_1& by) {
+    const __m256i hi = _mm256_and_si256(bits_to_bytes(bx.qh), _mm256_set1_epi8(0x10));
+    return dot_i32(_mm256_or_si256(nibbles32(bx.qs), hi), load32(by.qs));
   });
 }
 
@@ -229,6 +235,10 @@ float one_row(int64_t n, const void* x, const void* y) {
 }
 
 // ---- 256-element super-blocks against Q8_K.
+
+inline __m256 fma_block(float d, __m256i sums, __m256 acc) {
+  return _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sums), acc);
+}
 
 // The 6-bit scales and mins of Q4_K / Q5_K: 8 scale bytes and 8 min bytes.
 inline void unpack_k4_scales(const uint8_t* q, uint64_t* sc, uint64_t* mn) {

@@ -14,10 +14,6 @@ inline __m256i dot_i32(__m256i u, __m256i s) {
 inline __m256i madd_acc(__m256i acc, __m256i p, __m256i scales) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(p, scales));
 }
-inline __m256i offset_term(__m256i off, __m256i s) { return _mm256_maddubs_epi16(off, s); }
-inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term) {
-  return _mm256_madd_epi16(_mm256_sub_epi16(_mm256_maddubs_epi16(u, s), term), _mm256_set1_epi16(1));
-}
 
 }  // namespace
 }  // namespace aigc

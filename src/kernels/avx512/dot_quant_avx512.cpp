@@ -12,8 +12,6 @@ namespace {
 
 inline __m256i dot_i32(__m256i u, __m256i s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
 inline __m256i madd_acc(__m256i acc, __m256i p, __m256i scales) { return _mm256_dpwssd_epi32(acc, p, scales); }
-inline __m256i offset_term(__m256i off, __m256i s) { return dot_i32(off, s); }
-inline __m256i dot_offset_i32(__m256i u, __m256i s, __m256i term) { return _mm256_sub_epi32(dot_i32(u, s), term); }
 
 }  // namespace
 }  // namespace aigc

@@ -13,12 +13,17 @@
 #include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
+#include "kernels/winograd_conv3x3.h"
 
 namespace aigc {
 
 namespace {
 
 constexpr int64_t kGroups = 32;  // GroupNorm32 of ldm
+// Fewest 2x2 tiles (whole batch) for a 3x3 convolution to run as Winograd: its
+// kernel transform per call is 16 C_out C_in writes, against 16 C_out C_in
+// multiply-adds per tile (at 512 x 512, batch 2: the 64 x 64 and 32 x 32 maps).
+constexpr int64_t kMinWinogradTiles = 512;
 
 // out = silu(group_norm(in))
 void group_norm_silu(float* out, const float* in, const UnetNorm& norm, int64_t n, int64_t c, int64_t h, int64_t w) {
@@ -114,6 +119,11 @@ Result<UnetConv> UnetConv::load(const WeightStore& ws, UnetParams& params, const
 }
 
 void UnetConv::forward(float* out, const float* in, int64_t n, int64_t h, int64_t w) const {
+  // Winograd where its per-call kernel transform is small next to the work.
+  if (k == 3 && stride == 1 && n * ((h + 1) / 2) * ((w + 1) / 2) >= kMinWinogradTiles) {
+    conv3x3_winograd(out, in, weight, weight_type, bias, n, c_in, c_out, h, w);
+    return;
+  }
   Conv2dShape s{n, c_in, h, w, c_out, k, k, stride, k / 2};
   conv2d(out, in, weight, weight_type, bias, s);
 }

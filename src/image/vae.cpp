@@ -18,6 +18,7 @@
 #include "kernels/matmul.h"
 #include "kernels/norm.h"
 #include "kernels/upsample.h"
+#include "kernels/winograd_conv3x3.h"
 
 namespace aigc {
 
@@ -322,22 +323,14 @@ class Map {
 void conv_into(const Conv& c, const float* in, int64_t h, int64_t w, int64_t stride, int64_t pad, float* out) {
   Conv2dShape s;
   s.c_in = c.c_in, s.h = h, s.w = w, s.c_out = c.c_out, s.kh = c.k, s.kw = c.k, s.stride = stride, s.pad = pad;
-  Conv2dPackedWeights packed;
-  if (c.weight.dtype == DType::BF16) {  // conv2d packs F32 and F16; BF16 goes through F32
-    std::vector<float> f32(static_cast<size_t>(c.weight.numel()));
-    dtype_traits(DType::BF16)->to_float(c.weight.data, f32.data(), c.weight.numel());
-    packed = conv2d_pack_weights(f32.data(), DType::F32, c.c_out, c.c_in, c.k, c.k);
-  } else {
-    packed = conv2d_pack_weights(c.weight.data, c.weight.dtype, c.c_out, c.c_in, c.k, c.k);
-  }
-  conv2d_packed(out, in, packed, c.bias.data(), s);
+  conv2d(out, in, c.weight.data, c.weight.dtype, c.bias.data(), s);
 }
 
 // A "same" convolution (stride 1, padding k / 2).
 Map conv(const Conv& c, const float* in, int64_t h, int64_t w, ActivationMeter& meter) {
   Map out(meter, c.c_out, h, w);
   if (c.k == 3) {
-    conv3x3_winograd(out.data(), in, c.weight.data, c.weight.dtype, c.bias.data(), c.c_in, c.c_out, h, w);
+    conv3x3_winograd(out.data(), in, c.weight.data, c.weight.dtype, c.bias.data(), 1, c.c_in, c.c_out, h, w);
   } else {
     conv_into(c, in, h, w, 1, c.k / 2, out.data());
   }
@@ -480,154 +473,6 @@ double mid_flops(const Mid& m, int64_t h, int64_t w) {
   const double attn = 4 * 2 * T * C * C + 2 * 2 * T * T * C;  // q, k, v, proj_out; q k^T and p v
   return res_block_flops(m.block_1, h, w) + attn + res_block_flops(m.block_2, h, w);
 }
-
-// ---- Winograd F(2x2, 3x3) ----------------------------------------------------------
-
-// Work pieces are rectangles of at most kWinogradChunk 2x2 tiles, at most
-// kWinogradMaxCols wide.
-constexpr int64_t kWinogradChunk = 128;
-constexpr int64_t kWinogradMaxCols = 128;
-
-// u = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]; g [3][3], u [4][4].
-void winograd_kernel(const float* g, float* u) {
-  float gg[4][3];  // G g
-  for (int j = 0; j < 3; ++j) {
-    gg[0][j] = g[j];
-    gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-    gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-    gg[3][j] = g[6 + j];
-  }
-  for (int i = 0; i < 4; ++i) {
-    u[i * 4 + 0] = gg[i][0];
-    u[i * 4 + 1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
-    u[i * 4 + 2] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
-    u[i * 4 + 3] = gg[i][2];
-  }
-}
-
-// The input transform v = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
-// of one row of `cols` tiles: d is the 4 x (2 cols + 2) input patch rows
-// (zero outside the map), v[xi] (xi = 4 i + k) receives cols values each.
-// Written as loops over the tiles so that they vectorise.
-void winograd_input_row(const float (*d)[2 * kWinogradMaxCols + 2], int64_t cols, float* const* v) {
-  float e[kWinogradMaxCols + 1], o[kWinogradMaxCols + 1];  // even and odd columns of a patch row
-  float dB[4][4][kWinogradMaxCols];                       // d B, per patch row
-  for (int r = 0; r < 4; ++r) {
-    for (int64_t j = 0; j <= cols; ++j) e[j] = d[r][2 * j], o[j] = d[r][2 * j + 1];
-    for (int64_t c = 0; c < cols; ++c) {
-      dB[r][0][c] = e[c] - e[c + 1];
-      dB[r][1][c] = o[c] + e[c + 1];
-      dB[r][2][c] = e[c + 1] - o[c];
-      dB[r][3][c] = o[c] - o[c + 1];
-    }
-  }
-  for (int k = 0; k < 4; ++k) {
-    for (int64_t c = 0; c < cols; ++c) {
-      v[0 + k][c] = dB[0][k][c] - dB[2][k][c];
-      v[4 + k][c] = dB[1][k][c] + dB[2][k][c];
-      v[8 + k][c] = dB[2][k][c] - dB[1][k][c];
-      v[12 + k][c] = dB[1][k][c] - dB[3][k][c];
-    }
-  }
-}
-
-// The output transform y = A^T m A + bias, A^T = [1 1 1 0; 0 1 -1 -1], of one
-// row of `cols` tiles: m[xi] holds cols values each; y[2 r + c] receives the
-// cols values of output pixel (r, c) of each tile.
-void winograd_output_row(const float* const* m, int64_t cols, float bias, float (*y)[kWinogradMaxCols]) {
-  for (int64_t c = 0; c < cols; ++c) {
-    float t0[4], t1[4];  // A^T m
-    for (int k = 0; k < 4; ++k) {
-      t0[k] = m[k][c] + m[4 + k][c] + m[8 + k][c];
-      t1[k] = m[4 + k][c] - m[8 + k][c] - m[12 + k][c];
-    }
-    y[0][c] = t0[0] + t0[1] + t0[2] + bias;
-    y[1][c] = t0[1] - t0[2] - t0[3] + bias;
-    y[2][c] = t1[0] + t1[1] + t1[2] + bias;
-    y[3][c] = t1[1] - t1[2] - t1[3] + bias;
-  }
-}
-
-}  // namespace
-
-void conv3x3_winograd(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
-                      int64_t c_in, int64_t c_out, int64_t h, int64_t w) {
-  // U[xi] = (G g G^T)[xi] for every (co, ci), packed as 1x1 conv weights [C_out, C_in].
-  std::vector<float> g(static_cast<size_t>(c_out * c_in * 9));
-  dtype_traits(weight_type)->to_float(weight, g.data(), c_out * c_in * 9);
-  std::vector<Conv2dPackedWeights> u_packed(16);
-  {
-    std::vector<float> u(static_cast<size_t>(16 * c_out * c_in));  // [16][C_out][C_in]
-#pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < c_out * c_in; ++k) {
-      float uk[16];
-      winograd_kernel(g.data() + k * 9, uk);
-      for (int64_t xi = 0; xi < 16; ++xi) u[xi * c_out * c_in + k] = uk[xi];
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t xi = 0; xi < 16; ++xi) {  // nested packing: one thread each
-      u_packed[xi] = conv2d_pack_weights(u.data() + xi * c_out * c_in, DType::F32, c_out, c_in, 1, 1);
-    }
-  }
-
-  // Fixed rectangles of 2x2 output tiles, each transformed, multiplied and
-  // transformed back by one thread.
-  const int64_t tiles_y = (h + 1) / 2, tiles_x = (w + 1) / 2;
-  const int64_t chunk_cols = std::min(tiles_x, kWinogradMaxCols);
-  const int64_t chunk_rows = std::max(int64_t(1), kWinogradChunk / chunk_cols);
-  const int64_t chunks_x = (tiles_x + chunk_cols - 1) / chunk_cols;
-  const int64_t n_chunks = (tiles_y + chunk_rows - 1) / chunk_rows * chunks_x;
-#pragma omp parallel
-  {
-    // Per-thread scratch, grown once (fresh pages on every call would cost page faults).
-    thread_local std::vector<float> v, m;
-    v.resize(std::max(v.size(), static_cast<size_t>(16 * c_in * kWinogradChunk)));   // [16][C_in][T]
-    m.resize(std::max(m.size(), static_cast<size_t>(16 * c_out * kWinogradChunk)));  // [16][C_out][T]
-    float d[4][2 * kWinogradMaxCols + 2], y[4][kWinogradMaxCols];
-    float* vx[16];
-    const float* mx[16];
-#pragma omp for schedule(dynamic)
-    for (int64_t chunk = 0; chunk < n_chunks; ++chunk) {
-      const int64_t ty0 = chunk / chunks_x * chunk_rows, tx0 = chunk % chunks_x * chunk_cols;
-      const int64_t rows = std::min(chunk_rows, tiles_y - ty0), cols = std::min(chunk_cols, tiles_x - tx0);
-      const int64_t T = rows * cols;
-      for (int64_t ci = 0; ci < c_in; ++ci) {
-        const float* plane = in + ci * h * w;
-        for (int64_t rr = 0; rr < rows; ++rr) {
-          for (int r = 0; r < 4; ++r) {  // patch row iy, columns ix = 2 tx0 - 1 + q, q < 2 cols + 2
-            const int64_t iy = 2 * (ty0 + rr) - 1 + r, n = 2 * cols + 2;
-            const int64_t q_lo = std::min(n, std::max(int64_t(0), 1 - 2 * tx0));  // first q with ix >= 0
-            const int64_t q_hi = iy < 0 || iy >= h ? q_lo : std::clamp(w + 1 - 2 * tx0, q_lo, n);  // ix < w
-            std::fill(d[r], d[r] + q_lo, 0.0f);
-            std::copy(plane + iy * w + 2 * tx0 - 1 + q_lo, plane + iy * w + 2 * tx0 - 1 + q_hi, d[r] + q_lo);
-            std::fill(d[r] + q_hi, d[r] + n, 0.0f);
-          }
-          for (int xi = 0; xi < 16; ++xi) vx[xi] = v.data() + (xi * c_in + ci) * T + rr * cols;
-          winograd_input_row(d, cols, vx);
-        }
-      }
-      Conv2dShape s;
-      s.c_in = c_in, s.c_out = c_out, s.h = 1, s.w = T;
-      for (int64_t xi = 0; xi < 16; ++xi) {  // nested: one thread each
-        conv2d_packed(m.data() + xi * c_out * T, v.data() + xi * c_in * T, u_packed[xi], nullptr, s);
-      }
-      for (int64_t co = 0; co < c_out; ++co) {
-        for (int64_t rr = 0; rr < rows; ++rr) {
-          for (int xi = 0; xi < 16; ++xi) mx[xi] = m.data() + (xi * c_out + co) * T + rr * cols;
-          winograd_output_row(mx, cols, bias ? bias[co] : 0.0f, y);
-          const int64_t oy = 2 * (ty0 + rr);
-          for (int64_t r = 0; r < 2 && oy + r < h; ++r) {
-            float* dst = out + (co * h + oy + r) * w + 2 * tx0;
-            const int64_t n = std::min(2 * cols, w - 2 * tx0);  // output columns of the chunk
-            for (int64_t x = 0; x < n; ++x) dst[x] = y[2 * r + (x & 1)][x >> 1];
-          }
-        }
-      }
-    }
-  }
-}
-
-namespace {
 
 // ---- tiling -----------------------------------------------------------------------
 // Latent start of each tile along an axis of n latents (vae.py tile_starts).

@@ -23,7 +23,8 @@
 // tensor shapes; load() names any missing or mis-shaped tensor. The encoder
 // is optional (a decoder-only store loads; encode then fails).
 //
-// Activations are F32 maps, freed as soon as they are consumed: a 512 x 512
+// 3x3 convolutions run as Winograd F(2x2, 3x3) (kernels/winograd_conv3x3.h),
+// the others as conv2d. Activations are F32 maps, freed as soon as they are consumed: a 512 x 512
 // decode of the SD VAE keeps at most about 0.7 GB alive; decode_tiled bounds
 // that to one tile's worth. Results are bit-identical whatever the thread
 // count. A Vae is immutable after load: const methods may run concurrently
@@ -34,26 +35,10 @@
 #include <memory>
 #include <vector>
 
-#include "core/dtype.h"
 #include "core/status.h"
 #include "image/weights.h"
 
 namespace aigc {
-
-// 3x3 convolution, stride 1, padding 1 (the VAE's, and 95% of its FLOPs) by
-// Winograd's F(2x2, 3x3) (Lavin & Gray, 2015): per 2x2 output tile
-//   Y = A^T [ sum_ci (G g G^T) . (B^T d B) ] A
-// with d the 4x4 input patch and g the 3x3 kernel: 16 multiplies instead of
-// 36, as 16 GEMMs [C_out, C_in] x [C_in, tiles] (conv2d_packed as 1x1
-// convs) between the input and output transforms. Threads take fixed chunks
-// of 128 tiles, each transformed, multiplied and transformed back by one
-// thread (scratch 16 (C_in + C_out) 128 floats per thread: 4 MB at 512
-// channels). out [C_out, H, W]; in [C_in, H, W]; weight
-// [C_out, C_in, 3, 3] of weight_type (F32, F16 or BF16); bias [C_out] or null.
-// Agrees with conv2d_ref up to float rounding; bit-identical for any thread
-// count. (It belongs in src/kernels once other models use it.)
-void conv3x3_winograd(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
-                      int64_t c_in, int64_t c_out, int64_t h, int64_t w);
 
 struct VaeConfig {
   int64_t latent_channels = 0;  // C_z (embed_dim: post_quant_conv's input)

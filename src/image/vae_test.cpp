@@ -18,7 +18,6 @@
 #include "core/threads.h"
 #include "formats/safetensors.h"
 #include "kernels/ceilings.h"
-#include "kernels/conv2d.h"
 
 namespace aigc {
 namespace {
@@ -294,64 +293,6 @@ TEST_F(VaeTest, RejectsBadSizes) {
   EXPECT_FALSE(vae.decode_tiled(buf.data(), 8, 8, 3, buf.data()).ok());
   Status s = vae.encode(buf.data(), 60, 64, buf.data(), buf.data());
   EXPECT_NE(s.message().find("not a multiple of 8"), std::string::npos) << s.message();
-}
-
-std::vector<float> random_vector(int64_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-// Winograd against the scalar direct convolution, on awkward sizes (odd
-// maps, 1x1 maps, channel counts off the micro-kernel's blocks, rows of tiles
-// wider than one work piece), with F32, F16 and BF16 weights. Tolerance 1e-5
-// of max |ref| (float rounding of the transforms).
-TEST(VaeWinograd, MatchesDirectConvolutionReference) {
-  struct Shape { int64_t c_in, c_out, h, w; };
-  for (const Shape& sh : {Shape{5, 7, 7, 9}, Shape{3, 13, 1, 1}, Shape{33, 6, 2, 3}, Shape{16, 20, 12, 5},
-                          Shape{8, 10, 5, 300}}) {
-    for (DType type : {DType::F32, DType::F16, DType::BF16}) {
-      SCOPED_TRACE(std::to_string(sh.c_in) + "->" + std::to_string(sh.c_out) + " " + std::to_string(sh.h) + "x" +
-                   std::to_string(sh.w) + " " + dtype_name(type));
-      const int64_t n_w = sh.c_out * sh.c_in * 9;
-      std::vector<float> w = random_vector(n_w, 1, 0.3f);
-      std::vector<uint16_t> w16(static_cast<size_t>(n_w));
-      for (int64_t i = 0; i < n_w; ++i) {
-        w16[i] = type == DType::F16 ? fp32_to_fp16(w[i]) : fp32_to_bf16(w[i]);
-        if (type != DType::F32) w[i] = type == DType::F16 ? fp16_to_fp32(w16[i]) : bf16_to_fp32(w16[i]);
-      }
-      const std::vector<float> in = random_vector(sh.c_in * sh.h * sh.w, 2), bias = random_vector(sh.c_out, 3);
-      std::vector<float> got(static_cast<size_t>(sh.c_out * sh.h * sh.w)), want(got.size());
-      conv3x3_winograd(got.data(), in.data(), type == DType::F32 ? static_cast<const void*>(w.data()) : w16.data(),
-                       type, bias.data(), sh.c_in, sh.c_out, sh.h, sh.w);
-      Conv2dShape s;
-      s.c_in = sh.c_in, s.c_out = sh.c_out, s.h = sh.h, s.w = sh.w, s.kh = 3, s.kw = 3, s.pad = 1;
-      conv2d_ref(want.data(), in.data(), w.data(), DType::F32, bias.data(), s);
-      EXPECT_LT(relative_error(got, want), 1e-5);
-    }
-  }
-}
-
-// Many chunks of tiles, the last one partial, against the direct conv2d; the
-// same bits on 1 and 2 threads.
-TEST(VaeWinograd, ChunksAndThreads) {
-  const int64_t c = 40, h = 67, w = 45;  // 34 x 23 tiles: 6 chunks of 128 and 14
-  const std::vector<float> weight = random_vector(c * c * 9, 4, 0.05f), in = random_vector(c * h * w, 5);
-  const std::vector<float> bias = random_vector(c, 6);
-  std::vector<float> one(static_cast<size_t>(c * h * w)), two(one.size()), direct(one.size());
-  const int saved = num_threads();
-  set_num_threads(1);
-  conv3x3_winograd(one.data(), in.data(), weight.data(), DType::F32, bias.data(), c, c, h, w);
-  set_num_threads(2);
-  conv3x3_winograd(two.data(), in.data(), weight.data(), DType::F32, bias.data(), c, c, h, w);
-  set_num_threads(saved);
-  EXPECT_EQ(one, two);
-  Conv2dShape s;
-  s.c_in = c, s.c_out = c, s.h = h, s.w = w, s.kh = 3, s.kw = 3, s.pad = 1;
-  conv2d(direct.data(), in.data(), weight.data(), DType::F32, bias.data(), s);
-  EXPECT_LT(relative_error(one, direct), 1e-5);
 }
 
 // The SD 1.x decoder's tensors (ch 128, ch_mult 1, 2, 4, 4, 2 res blocks, z 4)

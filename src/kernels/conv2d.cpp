@@ -1,5 +1,6 @@
-// 2D convolution: scalar reference, and the optimised path (im2col panels
-// packed on the fly + register-blocked GEMM micro-kernels from conv2d_isa.h).
+// 2D convolution: scalar reference, and the optimised path (im2col panels and
+// weight blocks packed on the fly + register-blocked GEMM micro-kernels from
+// conv2d_isa.h).
 #include "kernels/conv2d.h"
 
 #include <algorithm>
@@ -7,9 +8,10 @@
 
 #include "core/assert.h"
 #include "core/cpu_features.h"
-#include "core/fp16.h"
+#include "core/dtype.h"
 #include "core/threads.h"
 #include "kernels/conv2d_isa.h"
+#include "kernels/gemm_f32_isa.h"
 
 namespace aigc {
 
@@ -21,34 +23,73 @@ constexpr int64_t kPiecesPerThread = 4;  // pieces per thread wanted for load ba
 constexpr int64_t kSharedIm2colBytes = int64_t(64) << 20;  // largest whole-sample im2col buffer
 
 float weight_at(const void* weight, DType type, int64_t i) {
-  return type == DType::F16 ? fp16_to_fp32(static_cast<const uint16_t*>(weight)[i])
-                            : static_cast<const float*>(weight)[i];
+  float x;
+  dtype_traits(type)->to_float(static_cast<const char*>(weight) + i * dtype_traits(type)->block_bytes, &x, 1);
+  return x;
 }
 
 void check_shape(DType weight_type, const Conv2dShape& s) {
-  AIGC_ASSERT(weight_type == DType::F32 || weight_type == DType::F16);
+  AIGC_ASSERT(weight_type == DType::F32 || weight_type == DType::F16 || weight_type == DType::BF16);
   AIGC_ASSERT(s.n > 0 && s.c_in > 0 && s.c_out > 0 && s.kh > 0 && s.kw > 0 && s.stride > 0 && s.pad >= 0);
   AIGC_ASSERT(s.h + 2 * s.pad >= s.kh && s.w + 2 * s.pad >= s.kw);
 }
 
-using TileFn = void (*)(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc);
+using TileFn = void (*)(int64_t kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc);
+
+}  // namespace
 
 // The portable micro-kernel (conv2d_isa.h contract, nr = kConvNrAvx2).
-void conv_gemm_tile_scalar(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+void conv_gemm_tile_scalar(int64_t kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
   for (int64_t r = 0; r < kConvMr; ++r) {
     for (int64_t j = 0; j < kConvNrAvx2; ++j) {
       float acc = c[r * ldc + j];
-      for (int64_t k = 0; k < kc; ++k) acc += a[k * kConvMr + r] * b[k * ldb + j];
+      for (int64_t k = 0; k < kc; ++k) acc += a[r][k] * b[k * ldb + j];
       c[r * ldc + j] = acc;
     }
   }
 }
 
+// ---- helpers shared with winograd_conv3x3.cpp ----
+
+void conv2d_weights_to_float(const void* src, DType type, float* dst, int64_t n) {
+  const Isa isa = active_isa();
+  if (type == DType::F16 && isa != Isa::kScalar) {
+    (isa == Isa::kAvx512 ? gemm_f16_to_f32_avx512 : gemm_f16_to_f32_avx2)(src, dst, n);
+  } else if (type == DType::BF16 && isa != Isa::kScalar) {
+    (isa == Isa::kAvx512 ? gemm_bf16_to_f32_avx512 : gemm_bf16_to_f32_avx2)(src, dst, n);
+  } else {
+    dtype_traits(type)->to_float(src, dst, n);
+  }
+}
+
+namespace {
+
 // Per-thread buffers of the optimised path.
 struct ConvScratch {
+  std::vector<float> a_rows;  // [kConvMr][kKc] F16 / BF16 weights as floats; then zeros for missing rows
   std::vector<float> b_pack;  // [kc][ldb] im2col columns of the pixel tile
   std::vector<float> c_tile;  // [kConvMr][nr] for edge tiles
 };
+
+// Row pointers to the weights of channels m .. m + kConvMr - 1, taps
+// [k0, k0 + kc): into weight ([C_out][K]) itself for F32, else converted
+// into sc.a_rows; rows past mr point at zeros.
+void weight_rows(const void* weight, DType type, int64_t K, int64_t m, int64_t mr, int64_t k0, int64_t kc,
+                 ConvScratch& sc, const float* rows[kConvMr]) {
+  for (int64_t r = 0; r < kConvMr; ++r) {
+    float* buf = sc.a_rows.data() + r * kKc;
+    if (r >= mr) {
+      std::fill_n(buf, kc, 0.0f);
+      rows[r] = buf;
+    } else if (type == DType::F32) {
+      rows[r] = static_cast<const float*>(weight) + (m + r) * K + k0;
+    } else {
+      conv2d_weights_to_float(static_cast<const char*>(weight) + ((m + r) * K + k0) * dtype_traits(type)->block_bytes, type,
+                       buf, kc);
+      rows[r] = buf;
+    }
+  }
+}
 
 // Row kk of the im2col block: tap (ci, ky, kx) for pixels [p0, p0 + np),
 // zero outside the input and in the padding columns up to ldb.
@@ -84,12 +125,13 @@ void im2col_row(float* dst, const float* plane, const Conv2dShape& s, int64_t ky
 }
 
 // One work piece of sample b: pixels [p0, p0 + np), output channels [m0, m1).
-// Its im2col columns come from `shared` (the whole sample's, [K][shared_ldb])
-// or, when that is null, are packed here one reduction block at a time.
+// Its im2col columns come from `shared` (the sample's, [K][shared_ldb]) or,
+// when that is null, are packed here one reduction block at a time; the
+// weights of each (channel block, reduction block) are packed here too.
 // Every output element is initialised with its bias, then accumulates the
 // reduction blocks in order: the same arithmetic whatever the piece split or
 // the im2col mode.
-void conv_piece(float* out, const float* in, const Conv2dPackedWeights& weight, const float* bias,
+void conv_piece(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
                 const Conv2dShape& s, int64_t b, int64_t p0, int64_t np, int64_t m0, int64_t m1, int64_t nr,
                 TileFn tile, const float* shared, int64_t shared_ldb, ConvScratch& sc) {
   const int64_t P = s.out_h() * s.out_w();
@@ -112,7 +154,8 @@ void conv_piece(float* out, const float* in, const Conv2dPackedWeights& weight, 
     }
     for (int64_t m = m0; m < m1; m += kConvMr) {
       const int64_t mr = std::min(kConvMr, m1 - m);
-      const float* a = weight.data.data() + (m / kConvMr * K + k0) * kConvMr;
+      const float* a[kConvMr];
+      weight_rows(weight, weight_type, K, m, mr, k0, kc, sc, a);
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t cols = std::min(nr, np - panel * nr);
         const float* bp = block + panel * nr;
@@ -158,36 +201,9 @@ void conv2d_ref(float* out, const float* in, const void* weight, DType weight_ty
   }
 }
 
-Conv2dPackedWeights conv2d_pack_weights(const void* weight, DType weight_type, int64_t c_out, int64_t c_in,
-                                        int64_t kh, int64_t kw) {
-  AIGC_ASSERT(weight_type == DType::F32 || weight_type == DType::F16);
-  Conv2dPackedWeights p{c_out, c_in, kh, kw, {}};
-  const int64_t K = c_in * kh * kw;
-  const int64_t n_mblocks = (c_out + kConvMr - 1) / kConvMr;
-  p.data.resize(static_cast<size_t>(n_mblocks * K * kConvMr));
-#pragma omp parallel for schedule(static)
-  for (int64_t mb = 0; mb < n_mblocks; ++mb) {
-    float* dst = p.data.data() + mb * K * kConvMr;
-    for (int64_t r = 0; r < kConvMr; ++r) {
-      const int64_t m = mb * kConvMr + r;
-      for (int64_t k = 0; k < K; ++k) {
-        dst[k * kConvMr + r] = m < c_out ? weight_at(weight, weight_type, m * K + k) : 0.0f;
-      }
-    }
-  }
-  return p;
-}
-
 void conv2d(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
             const Conv2dShape& s) {
   check_shape(weight_type, s);
-  conv2d_packed(out, in, conv2d_pack_weights(weight, weight_type, s.c_out, s.c_in, s.kh, s.kw), bias, s);
-}
-
-void conv2d_packed(float* out, const float* in, const Conv2dPackedWeights& weight, const float* bias,
-                   const Conv2dShape& s) {
-  check_shape(DType::F32, s);
-  AIGC_ASSERT(weight.c_out == s.c_out && weight.c_in == s.c_in && weight.kh == s.kh && weight.kw == s.kw);
   const Isa isa = active_isa();
   const int64_t nr = isa == Isa::kAvx512 ? kConvNrAvx512 : kConvNrAvx2;
   const TileFn tile = isa == Isa::kAvx512 ? conv_gemm_tile_avx512
@@ -197,38 +213,41 @@ void conv2d_packed(float* out, const float* in, const Conv2dPackedWeights& weigh
   const int64_t K = s.c_in * s.kh * s.kw;
   const int64_t n_ptiles = (P + kPixelTile - 1) / kPixelTile;
   const int64_t min_pieces = kPiecesPerThread * num_threads();
-  // Few pixel tiles (deep, small maps): im2col the whole sample once, shared by
+  // Few pixel tiles (deep, small maps): im2col each sample once, shared by
   // pieces that also split the output channels. Otherwise each piece is a
   // pixel tile over all channels and packs its own columns.
   const int64_t shared_ldb = (P + nr - 1) / nr * nr;
-  const bool shared = n_ptiles < min_pieces && K * shared_ldb * int64_t(sizeof(float)) <= kSharedIm2colBytes;
+  const bool shared =
+      s.n * n_ptiles < min_pieces && s.n * K * shared_ldb * int64_t(sizeof(float)) <= kSharedIm2colBytes;
   const int64_t n_mblocks = (s.c_out + kConvMr - 1) / kConvMr;
-  const int64_t want_chunks = shared ? std::clamp((min_pieces + n_ptiles - 1) / n_ptiles, int64_t(1), n_mblocks) : 1;
+  const int64_t want_chunks =
+      shared ? std::clamp((min_pieces + s.n * n_ptiles - 1) / (s.n * n_ptiles), int64_t(1), n_mblocks) : 1;
   const int64_t chunk = (n_mblocks + want_chunks - 1) / want_chunks * kConvMr;
   const int64_t n_mchunks = (s.c_out + chunk - 1) / chunk;
-  const int64_t n_pieces = n_ptiles * n_mchunks;
-  std::vector<float> cols(shared ? static_cast<size_t>(K * shared_ldb) : 0);  // [K][shared_ldb]
-  for (int64_t b = 0; b < s.n; ++b) {
+  const int64_t pieces_per_sample = n_ptiles * n_mchunks;
+  std::vector<float> cols(shared ? static_cast<size_t>(s.n * K * shared_ldb) : 0);  // [N][K][shared_ldb]
 #pragma omp parallel
-    {
-      if (shared) {
-        const float* in_b = in + b * s.c_in * s.h * s.w;
+  {
+    if (shared) {
 #pragma omp for schedule(static)
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
-          im2col_row(cols.data() + k * shared_ldb, in_b + ci * s.h * s.w, s, ky, kx, 0, P, shared_ldb);
-        }
+      for (int64_t bk = 0; bk < s.n * K; ++bk) {
+        const int64_t b = bk / K, k = bk % K;
+        const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+        im2col_row(cols.data() + bk * shared_ldb, in + (b * s.c_in + ci) * s.h * s.w, s, ky, kx, 0, P, shared_ldb);
       }
-      ConvScratch sc;
-      sc.b_pack.resize(shared ? 0 : static_cast<size_t>(kKc * kPixelTile));
-      sc.c_tile.resize(static_cast<size_t>(kConvMr * nr));
+    }
+    ConvScratch sc;
+    sc.a_rows.resize(static_cast<size_t>(kConvMr * kKc));
+    sc.b_pack.resize(shared ? 0 : static_cast<size_t>(kKc * kPixelTile));
+    sc.c_tile.resize(static_cast<size_t>(kConvMr * nr));
 #pragma omp for schedule(dynamic)
-      for (int64_t piece = 0; piece < n_pieces; ++piece) {
-        const int64_t p0 = piece / n_mchunks * kPixelTile;
-        const int64_t m0 = piece % n_mchunks * chunk;
-        conv_piece(out, in, weight, bias, s, b, p0, std::min(kPixelTile, P - p0), m0, std::min(s.c_out, m0 + chunk),
-                   nr, tile, shared ? cols.data() : nullptr, shared_ldb, sc);
-      }
+    for (int64_t piece = 0; piece < s.n * pieces_per_sample; ++piece) {
+      const int64_t b = piece / pieces_per_sample, rest = piece % pieces_per_sample;
+      const int64_t p0 = rest / n_mchunks * kPixelTile;
+      const int64_t m0 = rest % n_mchunks * chunk;
+      conv_piece(out, in, weight, weight_type, bias, s, b, p0, std::min(kPixelTile, P - p0), m0,
+                 std::min(s.c_out, m0 + chunk), nr, tile, shared ? cols.data() + b * K * shared_ldb : nullptr,
+                 shared_ldb, sc);
     }
   }
 }

@@ -10,17 +10,17 @@
 // (taps outside the input read 0).
 //
 // conv2d_ref is the scalar reference (double accumulation). conv2d is the
-// optimised path: weights repacked into micro-kernel order, im2col panels
-// packed on the fly, multiplied by a register-blocked AVX2 / AVX-512 GEMM
-// micro-kernel (chosen by active_isa()), threaded over (sample, pixel tile,
-// channel block) pieces. Each output element is accumulated in the same order
-// whatever the thread count, so results are bit-identical across thread
-// counts. A model that runs a convolution many times packs its weights once
-// (conv2d_pack_weights) and calls conv2d_packed.
+// optimised path: im2col panels and blocks of 6 output channels x 256 taps of
+// the weights packed on the fly (F16 / BF16 converted there with F16C / AVX2,
+// so stored weights are used as they are: nothing is packed per call or at
+// load), multiplied by a register-blocked AVX2 / AVX-512 GEMM micro-kernel
+// (chosen by active_isa()), threaded over (sample, pixel tile, channel block)
+// pieces in one parallel region. Each output element is accumulated in the
+// same order whatever the thread count, so results are bit-identical across
+// thread counts.
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 #include "core/dtype.h"
 
@@ -35,25 +35,15 @@ struct Conv2dShape {
 };
 
 // out: [N, C_out, OH, OW]; in: [N, C_in, H, W]; weight: [C_out, C_in, KH, KW]
-// of weight_type (F32 or F16); bias: [C_out] or null. The shape must give
-// OH, OW >= 1; out must not alias in.
+// of weight_type (F32, F16 or BF16); bias: [C_out] or null. The shape must
+// give OH, OW >= 1; out must not alias in.
 void conv2d_ref(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
                 const Conv2dShape& s);
 void conv2d(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
             const Conv2dShape& s);
 
-// Weights in micro-kernel order: blocks of 6 output channels, each
-// [C_in * KH * KW][6] F32, channels past C_out zero.
-struct Conv2dPackedWeights {
-  int64_t c_out = 0, c_in = 0, kh = 0, kw = 0;
-  std::vector<float> data;
-};
-
-// weight: [C_out, C_in, KH, KW] of weight_type (F32 or F16).
-Conv2dPackedWeights conv2d_pack_weights(const void* weight, DType weight_type, int64_t c_out, int64_t c_in,
-                                        int64_t kh, int64_t kw);
-// As conv2d, with weights from conv2d_pack_weights (their sizes must match s).
-void conv2d_packed(float* out, const float* in, const Conv2dPackedWeights& weight, const float* bias,
-                   const Conv2dShape& s);
+// dst[i] = src[i] as float for n weights of `type` (F32, F16 or BF16), with
+// F16C / AVX2 conversions where the CPU has them (exact either way).
+void conv2d_weights_to_float(const void* src, DType type, float* dst, int64_t n);
 
 }  // namespace aigc

@@ -1,6 +1,6 @@
 // Tests for conv2d.h: the optimised path against the scalar reference over
 // kernel sizes 1, 3, 4, strides 1 and 2, paddings 0 and 1, odd spatial sizes
-// and channel counts that leave tile edges; F16 weights; a hand-computed
+// and channel counts that leave tile edges; F16 and BF16 weights; a hand-computed
 // case; thread-count independence.
 #include "kernels/conv2d.h"
 
@@ -84,18 +84,21 @@ TEST_P(Conv2dTest, BothIm2colModesMatchReferenceAndEachOther) {
   }
 }
 
-TEST_P(Conv2dTest, F16WeightsMatchReference) {
+TEST_P(Conv2dTest, F16AndBf16WeightsMatchReference) {
+  // K = 35 * 9 > 256: more than one reduction block; 8 channels: an edge block.
   Conv2dShape s;
-  s.n = 1, s.c_in = 5, s.h = 7, s.w = 9, s.c_out = 8, s.kh = 3, s.kw = 3, s.stride = 2, s.pad = 1;
-  const auto in = random_floats(s.c_in * s.h * s.w, 3);
+  s.n = 2, s.c_in = 35, s.h = 7, s.w = 9, s.c_out = 8, s.kh = 3, s.kw = 3, s.stride = 2, s.pad = 1;
+  const auto in = random_floats(s.n * s.c_in * s.h * s.w, 3);
   const auto w = random_floats(s.c_out * s.c_in * 9, 4);
-  std::vector<uint16_t> w16(w.size());
-  for (size_t i = 0; i < w.size(); ++i) w16[i] = fp32_to_fp16(w[i]);
   const auto bias = random_floats(s.c_out, 5);
-  std::vector<float> want(out_numel(s)), got(out_numel(s));
-  conv2d_ref(want.data(), in.data(), w16.data(), DType::F16, bias.data(), s);
-  conv2d(got.data(), in.data(), w16.data(), DType::F16, bias.data(), s);
-  EXPECT_LE(rel_error(got, want), kTol);
+  for (DType type : {DType::F16, DType::BF16}) {
+    std::vector<uint16_t> w16(w.size());
+    for (size_t i = 0; i < w.size(); ++i) w16[i] = type == DType::F16 ? fp32_to_fp16(w[i]) : fp32_to_bf16(w[i]);
+    std::vector<float> want(out_numel(s)), got(out_numel(s));
+    conv2d_ref(want.data(), in.data(), w16.data(), type, bias.data(), s);
+    conv2d(got.data(), in.data(), w16.data(), type, bias.data(), s);
+    EXPECT_LE(rel_error(got, want), kTol) << dtype_name(type);
+  }
 }
 
 AIGC_INSTANTIATE_ISA_TEST(Conv2dTest);

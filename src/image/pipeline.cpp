@@ -110,13 +110,6 @@ Status SdPipeline::validate(const ImageRequest& r) const {
   };
   AIGC_RETURN_IF_ERROR(side("width", r.width));
   AIGC_RETURN_IF_ERROR(side("height", r.height));
-  // The UNet halves the latent at every level but the last and doubles it back.
-  const int64_t multiple = 8 * (int64_t(1) << (std::max<size_t>(unet_->config().channel_mult.size(), 1) - 1));
-  for (auto [name, v] : {std::pair<const char*, int>{"width", r.width}, {"height", r.height}})
-    if (v % multiple != 0)
-      return Status::invalid_argument(std::string(name) + " " + std::to_string(v) + ": this model needs multiples of " +
-                                      std::to_string(multiple) + " (8 x its " +
-                                      std::to_string(unet_->config().channel_mult.size() - 1) + " downsamplings)");
   if (r.steps < 1 || r.steps > 1000) return Status::invalid_argument("steps " + std::to_string(r.steps) + " is not in 1..1000");
   if (r.batch < 1) return Status::invalid_argument("batch " + std::to_string(r.batch) + " is below 1");
   if (!(r.cfg >= 0.0f && r.cfg < 1000.0f)) return Status::invalid_argument("cfg " + std::to_string(r.cfg) + " is not in [0, 1000)");

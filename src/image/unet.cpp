@@ -180,9 +180,27 @@ struct MapShape {
   int64_t size() const { return n * c * h * w; }
 };
 
-// Runs one block's layers on `in` (shape s, updated to the output's).
-UnetScratch::Buffer run_block(const UnetBlock& b, const float* in, MapShape& s, const float* emb_silu,
-                              const float* context, int64_t L, UnetScratch& pool) {
+// out [planes, oh, ow] = in [planes, h, w] resized by nearest neighbour
+// (F.interpolate(mode="nearest", size=(oh, ow))): source row y * h / oh.
+void upsample_nearest(float* out, const float* in, int64_t planes, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  if (oh == 2 * h && ow == 2 * w) {
+    upsample_nearest2x(out, in, planes, h, w);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    for (int64_t y = 0; y < oh; ++y) {
+      const float* src = in + (p * h + y * h / oh) * w;
+      float* dst = out + (p * oh + y) * ow;
+      for (int64_t x = 0; x < ow; ++x) dst[x] = src[x * w / ow];
+    }
+  }
+}
+
+// Runs one block's layers on `in` (shape s, updated to the output's). An
+// upsampling block resizes to `skip`, the map the next block concatenates.
+UnetScratch::Buffer run_block(const UnetBlock& b, const float* in, MapShape& s, const MapShape& skip,
+                              const float* emb_silu, const float* context, int64_t L, UnetScratch& pool) {
   UnetScratch::Buffer cur;
   if (b.conv_in) {
     cur = pool.get(s.n * b.conv_in->c_out * s.h * s.w);
@@ -190,10 +208,11 @@ UnetScratch::Buffer run_block(const UnetBlock& b, const float* in, MapShape& s, 
     s.c = b.conv_in->c_out;
   }
   if (b.downsample) {
-    s.h /= 2;
-    s.w /= 2;
+    const int64_t h = s.h, w = s.w;
+    s.h = (h + 1) / 2;  // stride 2, padding 1
+    s.w = (w + 1) / 2;
     cur = pool.get(s.size());
-    b.downsample->forward(cur.data(), in, s.n, s.h * 2, s.w * 2);
+    b.downsample->forward(cur.data(), in, s.n, h, w);
   }
   if (b.res) {
     cur = pool.get(s.n * b.res->c_out * s.h * s.w);
@@ -202,17 +221,17 @@ UnetScratch::Buffer run_block(const UnetBlock& b, const float* in, MapShape& s, 
   }
   if (b.attn) b.attn->forward(cur.data(), s.n, s.h, s.w, context, L, pool);
   if (b.upsample) {
-    UnetScratch::Buffer up = pool.get(s.size() * 4);
-    upsample_nearest2x(up.data(), cur.data(), s.n * s.c, s.h, s.w);
-    s.h *= 2;
-    s.w *= 2;
+    UnetScratch::Buffer up = pool.get(s.n * s.c * skip.h * skip.w);
+    upsample_nearest(up.data(), cur.data(), s.n * s.c, s.h, s.w, skip.h, skip.w);
+    s.h = skip.h;
+    s.w = skip.w;
     cur = pool.get(s.size());
     b.upsample->forward(cur.data(), up.data(), s.n, s.h, s.w);
   }
   return cur;
 }
 
-double block_flops(const UnetBlock& b, MapShape& s, int64_t L) {
+double block_flops(const UnetBlock& b, MapShape& s, const MapShape& skip, int64_t L) {
   double total = 0;
   if (b.conv_in) {
     total += b.conv_in->flops(s.n, s.h, s.w);
@@ -220,8 +239,8 @@ double block_flops(const UnetBlock& b, MapShape& s, int64_t L) {
   }
   if (b.downsample) {
     total += b.downsample->flops(s.n, s.h, s.w);
-    s.h /= 2;
-    s.w /= 2;
+    s.h = (s.h + 1) / 2;
+    s.w = (s.w + 1) / 2;
   }
   if (b.res) {
     total += b.res->flops(s.n, s.h, s.w);
@@ -229,8 +248,8 @@ double block_flops(const UnetBlock& b, MapShape& s, int64_t L) {
   }
   if (b.attn) total += b.attn->flops(s.n, s.h, s.w, L);
   if (b.upsample) {
-    s.h *= 2;
-    s.w *= 2;
+    s.h = skip.h;
+    s.w = skip.w;
     total += b.upsample->flops(s.n, s.h, s.w);
   }
   return total;
@@ -277,11 +296,10 @@ Result<Unet> Unet::load(const WeightStore& w) {
 
 Status Unet::forward(const float* x, int64_t n, int64_t h, int64_t w, const float* timesteps, const float* context,
                      int64_t n_tokens, float* out) const {
-  const int64_t multiple = int64_t(1) << (config_.channel_mult.size() - 1);
-  if (n < 1 || h < 1 || w < 1 || h % multiple || w % multiple || n_tokens < 1) {
+  if (n < 1 || h < 1 || w < 1 || n_tokens < 1) {
     return Status::invalid_argument("UNet: input n=" + std::to_string(n) + " h=" + std::to_string(h) +
                                     " w=" + std::to_string(w) + " n_tokens=" + std::to_string(n_tokens) +
-                                    ": h and w must be positive multiples of " + std::to_string(multiple));
+                                    ": all must be positive");
   }
   const UnetModel& m = *model_;
   ScratchLease lease(m);  // before every buffer: they go back to its pool
@@ -306,7 +324,7 @@ Status Unet::forward(const float* x, int64_t n, int64_t h, int64_t w, const floa
   std::vector<std::pair<UnetScratch::Buffer, MapShape>> skips;
   const float* cur = x;
   for (const UnetBlock& b : m.input_blocks) {
-    UnetScratch::Buffer y = run_block(b, cur, s, emb_silu.data(), context, n_tokens, pool);
+    UnetScratch::Buffer y = run_block(b, cur, s, s, emb_silu.data(), context, n_tokens, pool);
     skips.emplace_back(std::move(y), s);
     cur = skips.back().first.data();
   }
@@ -324,7 +342,8 @@ Status Unet::forward(const float* x, int64_t n, int64_t h, int64_t w, const floa
     }
     skips.pop_back();
     s.c = c + cs;
-    hidden = run_block(b, cat.data(), s, emb_silu.data(), context, n_tokens, pool);
+    hidden = run_block(b, cat.data(), s, skips.empty() ? s : skips.back().second, emb_silu.data(), context,
+                       n_tokens, pool);
   }
   group_norm(hidden.data(), hidden.data(), m.out_norm.weight, m.out_norm.bias, m.out_norm.eps, n, s.c, s.h, s.w, 32);
   silu(hidden.data(), hidden.data(), s.size());
@@ -336,17 +355,17 @@ double Unet::flops(int64_t n, int64_t h, int64_t w, int64_t n_tokens) const {
   const UnetModel& m = *model_;
   double total = m.time_in.flops(n) + m.time_out.flops(n);
   MapShape s{n, config_.in_channels, h, w};
-  std::vector<int64_t> skip_channels;
+  std::vector<MapShape> skips;
   for (const UnetBlock& b : m.input_blocks) {
-    total += block_flops(b, s, n_tokens);
-    skip_channels.push_back(s.c);
+    total += block_flops(b, s, s, n_tokens);
+    skips.push_back(s);
   }
   total += m.middle_res1.flops(n, s.h, s.w) + m.middle_attn.flops(n, s.h, s.w, n_tokens) +
            m.middle_res2.flops(n, s.h, s.w);
   for (const UnetBlock& b : m.output_blocks) {
-    s.c += skip_channels.back();
-    skip_channels.pop_back();
-    total += block_flops(b, s, n_tokens);
+    s.c += skips.back().c;
+    skips.pop_back();
+    total += block_flops(b, s, skips.empty() ? s : skips.back(), n_tokens);
   }
   return total + m.out_conv.flops(n, s.h, s.w);
 }

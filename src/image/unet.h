@@ -7,11 +7,12 @@
 //   emb = time_embed.2(silu(time_embed.0(cat(cos, sin)(t * 10000^(-i / (mc/2))))))      [n, E]
 //   input_blocks.0: conv3x3(in_channels -> mc)
 //   per level l (width mc * channel_mult[l]): n_res_blocks x (ResBlock [+ SpatialTransformer
-//     at attention levels]), then a stride-2 conv (all levels but the last); every
-//     input block's output is kept as a skip
+//     at attention levels]), then a stride-2 conv (all levels but the last; an odd size
+//     halves to ceil(h / 2)); every input block's output is kept as a skip
 //   middle_block: ResBlock, SpatialTransformer, ResBlock
 //   per level, deepest first: (n_res_blocks + 1) x (ResBlock on cat(h, skip) [+ SpatialTransformer]),
-//     then nearest-2x + conv3x3 (all levels but the first)
+//     then nearest resize to the next skip's size (2x, or 2x - 1 after an odd size was
+//     halved, as diffusers does) + conv3x3 (all levels but the first)
 //   out: conv3x3(silu(GroupNorm(h)) -> out_channels)
 //
 // The configuration is read from the tensors' shapes and which keys exist
@@ -58,8 +59,7 @@ class Unet {
   const UnetConfig& config() const { return config_; }
 
   // x [n, in_channels, h, w], timesteps [n], context [n, n_tokens, context_dim]
-  // -> out [n, out_channels, h, w]. h and w must be multiples of
-  // 2^(levels - 1) (InvalidArgument otherwise). out must not alias x.
+  // -> out [n, out_channels, h, w]. Any h, w >= 1. out must not alias x.
   Status forward(const float* x, int64_t n, int64_t h, int64_t w, const float* timesteps, const float* context,
                  int64_t n_tokens, float* out) const;
 

@@ -1,6 +1,6 @@
 // Unet: forward passes against the PyTorch reference (tools/reference/image/
 // unet.py, written by unet_ref.py with small random UNets) in F32, F16 and
-// BF16 weights, the 9-channel variant, thread independence, FLOP counts,
+// BF16 weights, the 9-channel variant, odd latent sizes, thread independence, FLOP counts,
 // configuration and load errors. Tolerance: max |diff| / max |ref| below
 // 1e-3 (the reference runs in float64 on the same, possibly rounded, weights).
 #include "image/unet.h"
@@ -77,7 +77,7 @@ class UnetTest : public ::testing::Test {
     return v;
   }
 
-  // Runs case `c` ("a", "b", "c") through `unet`: out [n, out_channels, h, w].
+  // Runs case `c` ("a" .. "e") through `unet`: out [n, out_channels, h, w].
   std::vector<float> run(const Unet& unet, const std::string& c) {
     const Tensor x = ref("x_" + c), context = ref("context_" + c);
     const int64_t n = x.shape[0], h = x.shape[2], w = x.shape[3];
@@ -152,6 +152,15 @@ TEST_F(UnetTest, MatchesReferenceF16AndBf16Weights) {
   error_of(bf16, "BF16 weights", "out_f32_a");
 }
 
+// Odd latents, as diffusers runs them: the stride-2 conv gives ceil(h / 2), each
+// upsample resizes to its skip. Case d (33 x 31, batch 2) is large enough for the
+// Winograd 3x3 convolutions at full size; case e halves 5 x 7 twice.
+TEST_F(UnetTest, OddLatentSizesMatchReference) {
+  EXPECT_LT(error_of(output_of("small_f32.safetensors", "d"), "F32 weights, 33x31 latent", "out_f32_d"), kTolerance);
+  EXPECT_LT(error_of(output_of("inpaint_f32.safetensors", "e"), "9-channel model, 5x7 latent", "out_inpaint_e"),
+            kTolerance);
+}
+
 TEST_F(UnetTest, InpaintingVariantMatchesReference) {
   // 9 input channels, three levels, two res blocks, depth-2 transformers, linear projections.
   EXPECT_LT(error_of(output_of("inpaint_f32.safetensors", "c"), "9-channel model", "out_inpaint_c"), kTolerance);
@@ -164,9 +173,9 @@ TEST_F(UnetTest, SameBitsForOneAndTwoThreads) {
   ASSERT_TRUE(unet.ok()) << unet.status().message();
   const int saved = num_threads();
   set_num_threads(1);
-  const std::vector<float> one = run(*unet, "b");
+  const std::vector<float> one = run(*unet, "d");  // odd sizes, Winograd convolutions
   set_num_threads(2);
-  const std::vector<float> two = run(*unet, "b");
+  const std::vector<float> two = run(*unet, "d");
   set_num_threads(saved);
   ASSERT_EQ(one.size(), two.size());
   EXPECT_EQ(0, std::memcmp(one.data(), two.data(), one.size() * sizeof(float)));
@@ -181,18 +190,19 @@ TEST_F(UnetTest, FlopsMatchTheReferenceCount) {
   ASSERT_TRUE(a.ok() && c.ok());
   EXPECT_EQ(a->flops(2, 16, 16, 77), double(count("flops_a")));
   EXPECT_EQ(c->flops(2, 8, 12, 77), double(count("flops_c")));
+  EXPECT_EQ(a->flops(2, 33, 31, 77), double(count("flops_d")));
 }
 
-TEST_F(UnetTest, RejectsSizesTheLevelsCannotHalve) {
-  std::unique_ptr<Checkpoint> ckpt = open_checkpoint("inpaint_f32.safetensors");  // three levels: multiples of 4
+TEST_F(UnetTest, RejectsEmptyInputs) {
+  std::unique_ptr<Checkpoint> ckpt = open_checkpoint("inpaint_f32.safetensors");
   ASSERT_TRUE(ckpt);
   Result<Unet> unet = Unet::load(ckpt->store);
   ASSERT_TRUE(unet.ok());
   std::vector<float> x(9 * 8 * 6), out(4 * 8 * 6), context(77 * 64);
   const float t = 10;
-  Status s = unet->forward(x.data(), 1, 8, 6, &t, context.data(), 77, out.data());
+  Status s = unet->forward(x.data(), 1, 0, 6, &t, context.data(), 77, out.data());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("multiples of 4"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("h=0"), std::string::npos) << s.message();
 }
 
 TEST_F(UnetTest, LoadErrorsNameTheTensor) {

@@ -8,10 +8,12 @@ the original parameter names (a single-file checkpoint stores them under
   input_blocks.k.0                 ResBlock (in_layers.{0 GroupNorm, 2 conv3x3}, emb_layers.1,
                                    out_layers.{0 GroupNorm, 3 conv3x3}, skip_connection 1x1 if widths differ)
   input_blocks.k.1                 SpatialTransformer at the attention levels
-  input_blocks.k.0.op              Downsample (conv3x3, stride 2) after each level but the last
+  input_blocks.k.0.op              Downsample (conv3x3, stride 2, padding 1: ceil(h / 2)) after each level but the last
   middle_block.{0,1,2}             ResBlock, SpatialTransformer, ResBlock
   output_blocks.k.0                ResBlock on cat(h, skip) (n_res_blocks + 1 per level)
-  output_blocks.k.{1,2}.conv       SpatialTransformer and / or Upsample (nearest 2x, conv3x3)
+  output_blocks.k.{1,2}.conv       SpatialTransformer and / or Upsample (nearest to the size of the skip the
+                                   next block concatenates, as diffusers does: 2x, or 2x - 1 after an odd
+                                   size was halved; then conv3x3)
   out.{0,2}                        GroupNorm, SiLU, conv3x3(mc, out_channels)
 
 GroupNorm: 32 groups, eps 1e-5 in the ResBlocks and `out`, 1e-6 in the
@@ -182,8 +184,8 @@ class Upsample(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
-    def forward(self, x):
-        return conv(F.interpolate(x, scale_factor=2.0, mode="nearest"), self.conv)
+    def forward(self, x, size):
+        return conv(F.interpolate(x, size=size, mode="nearest"), self.conv)
 
 
 class UNetModel(nn.Module):
@@ -225,7 +227,7 @@ class UNetModel(nn.Module):
         self.out = nn.Sequential(nn.GroupNorm(32, ch), nn.SiLU(), nn.Conv2d(model_channels, out_channels, 3, padding=1))
 
     @staticmethod
-    def run_block(layers, h, emb, context):
+    def run_block(layers, h, emb, context, upsample_size=None):
         for layer in layers:
             if isinstance(layer, ResBlock):
                 h = layer(h, emb)
@@ -233,6 +235,8 @@ class UNetModel(nn.Module):
                 h = layer(h, context)
             elif isinstance(layer, nn.Conv2d):
                 h = conv(h, layer)
+            elif isinstance(layer, Upsample):
+                h = layer(h, upsample_size)
             else:
                 h = layer(h)
         return h
@@ -247,7 +251,8 @@ class UNetModel(nn.Module):
             skips.append(h)
         h = self.run_block(self.middle_block, h, emb, context)
         for block in self.output_blocks:
-            h = self.run_block(block, torch.cat([h, skips.pop()], dim=1), emb, context)
+            h = torch.cat([h, skips.pop()], dim=1)
+            h = self.run_block(block, h, emb, context, skips[-1].shape[2:] if skips else None)
         return conv(F.silu(self.out[0](h)), self.out[2])
 
 

@@ -12,7 +12,10 @@
       out_{f32,f16,bf16}_a [2, 4, 16, 16]   from the F32 weights and from the weights rounded to F16, BF16
       x_b [2, 4, 8, 24], t_b, context_b, out_f32_b   a non-square latent
       x_c [2, 9, 8, 12], t_c, context_c, out_inpaint_c        the 9-channel model
-      flops_a, flops_c [1] I64   multiply-adds x 2 of the forward passes of case a and c,
+      x_d [2, 4, 33, 31], t_d, context_d, out_f32_d  an odd latent (downsampled to 17 x 16, upsampled
+                                            back to 33 x 31), large enough for the Winograd convolutions
+      x_e [2, 9, 5, 7], t_e, context_e, out_inpaint_e  an odd latent through three levels (5x7, 3x4, 2x2)
+      flops_a, flops_c, flops_d [1] I64   multiply-adds x 2 of the forward passes of cases a, c and d,
                              counted by unet.py as the layers run
 
 Usage: /usr/bin/python3 tools/reference/image/unet_ref.py OUT_DIR
@@ -105,6 +108,12 @@ def main():
     x, t, context = inputs(gen, 9, 8, 12, 64, [250.0, 700.0])
     cases.update(x_c=x, t_c=t, context_c=context, out_inpaint_c=run(inpaint64, x, t, context))
     cases["flops_c"] = flop_count(inpaint64, x, t, context)
+
+    x, t, context = inputs(gen, 4, 33, 31, 64, [800.0, 3.0])
+    cases.update(x_d=x, t_d=t, context_d=context, out_f32_d=run(models["f32"], x, t, context))
+    cases["flops_d"] = flop_count(models["f32"], x, t, context)
+    x, t, context = inputs(gen, 9, 5, 7, 64, [100.0, 900.0])
+    cases.update(x_e=x, t_e=t, context_e=context, out_inpaint_e=run(inpaint64, x, t, context))
     write_safetensors(os.path.join(out_dir, "cases.safetensors"), {k: v.contiguous() for k, v in cases.items()},
                       {"format": "pt"})
 

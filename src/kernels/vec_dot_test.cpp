@@ -27,7 +27,8 @@ std::vector<uint8_t> quantize(DType type, const std::vector<float>& x) {
 }
 
 // Row lengths for a type: the awkward sizes for plain types, odd and even
-// block counts for block types.
+// block counts for block types (267: more than one 256-block pass of the
+// 32-element-block kernels, then 8-block groups and a tail).
 std::vector<int64_t> row_lengths(const DTypeTraits& t) {
   if (t.block_size == 1) {
     std::vector<int64_t> sizes = kAwkwardSizes;
@@ -36,7 +37,7 @@ std::vector<int64_t> row_lengths(const DTypeTraits& t) {
     return sizes;
   }
   std::vector<int64_t> sizes;
-  for (int64_t blocks : {1, 2, 3, 5, 7, 8, 16, 17}) sizes.push_back(blocks * t.block_size);
+  for (int64_t blocks : {1, 2, 3, 5, 7, 8, 16, 17, 267}) sizes.push_back(blocks * t.block_size);
   return sizes;
 }
 
@@ -159,22 +160,24 @@ TEST_P(VecDotTest, RowsMatchSingleRowCalls) {
   for (int k = 0; k < dtype_count(); ++k) {
     const DTypeTraits& t = dtype_traits_at(k);
     if (t.vec_dot_ref == nullptr || !untestable(t).empty()) continue;
-    const int64_t n = t.block_size == 1 ? 99 : 19 * t.block_size;  // 8-block steps, a pair and a tail
-    const int64_t rows = 11;  // two multi-row calls and a remainder
-    const uint64_t row_bytes = *dtype_row_bytes(t.type, n);
-    const size_t stride = size_t(row_bytes) + 8;  // rows with a gap between them
-    std::vector<uint8_t> x(stride * rows);
-    for (int64_t r = 0; r < rows; ++r) {
-      const auto row = quantize(t.type, random_floats(n, uint32_t(r) + 100));
-      std::memcpy(x.data() + size_t(r) * stride, row.data(), row.size());
-    }
-    const auto aq = quantize(t.vec_dot_type, random_floats(n, 7));
-    std::vector<float> out(rows);
-    vec_dot_rows(t.type, GetParam(), n, rows, x.data(), stride, aq.data(), out.data());
-    const VecDotFn dot = vec_dot_kernel(t.type, GetParam());
-    for (int64_t r = 0; r < rows; ++r) {
-      const float one = dot(n, x.data() + size_t(r) * stride, aq.data());
-      EXPECT_EQ(std::memcmp(&one, &out[size_t(r)], sizeof(float)), 0) << t.name << " row " << r;
+    // 8-block groups and a tail; then more than one 256-block pass.
+    for (int64_t n : t.block_size == 1 ? std::vector<int64_t>{99} : std::vector<int64_t>{19 * t.block_size, 267 * t.block_size}) {
+      const int64_t rows = 11;  // two multi-row calls and a remainder
+      const uint64_t row_bytes = *dtype_row_bytes(t.type, n);
+      const size_t stride = size_t(row_bytes) + 8;  // rows with a gap between them
+      std::vector<uint8_t> x(stride * rows);
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto row = quantize(t.type, random_floats(n, uint32_t(r) + 100));
+        std::memcpy(x.data() + size_t(r) * stride, row.data(), row.size());
+      }
+      const auto aq = quantize(t.vec_dot_type, random_floats(n, 7));
+      std::vector<float> out(rows);
+      vec_dot_rows(t.type, GetParam(), n, rows, x.data(), stride, aq.data(), out.data());
+      const VecDotFn dot = vec_dot_kernel(t.type, GetParam());
+      for (int64_t r = 0; r < rows; ++r) {
+        const float one = dot(n, x.data() + size_t(r) * stride, aq.data());
+        EXPECT_EQ(std::memcmp(&one, &out[size_t(r)], sizeof(float)), 0) << t.name << " n=" << n << " row " << r;
+      }
     }
   }
 }

@@ -3,11 +3,14 @@
 // a 512x512 image, each in seconds and as a fraction of this machine's FLOP
 // ceiling (the FMA loop of `aigc bench kernels`), counting the models' real
 // FLOPs (Unet::flops, Vae::decode_flops: multiply-adds x 2). Medians of
-// repeated runs on random inputs; fewer repeats at 512.
+// repeated runs on random inputs; fewer repeats at 512. Each line also gives
+// the process CPU time and GFLOP per CPU second, the steadier figure on a
+// shared machine (against the ceiling per thread).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -43,22 +46,30 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
 }
 
-// Median seconds of `runs` calls of f.
+struct Timing {
+  double seconds = 0, cpu_seconds = 0;  // medians
+};
+
+// Median wall and process CPU seconds of `runs` calls of f.
 template <class F>
-Result<double> time_runs(int runs, F&& f) {
-  std::vector<double> t;
+Result<Timing> time_runs(int runs, F&& f) {
+  std::vector<double> t, cpu;
   for (int i = 0; i < runs; ++i) {
     const double t0 = now_seconds();
+    const std::clock_t c0 = std::clock();
     AIGC_RETURN_IF_ERROR(f());
+    cpu.push_back(double(std::clock() - c0) / CLOCKS_PER_SEC);
     t.push_back(now_seconds() - t0);
   }
-  return median(t);
+  return Timing{median(t), median(cpu)};
 }
 
-void report(const char* what, double seconds, double flops, double peak_gflops) {
-  const double gflops = flops / seconds / 1e9;
-  std::printf("%-34s %8.3f s  %7.1f GFLOP (real)  %7.1f GFLOP/s = %5.1f%% of the FLOP ceiling\n", what, seconds,
-              flops / 1e9, gflops, 100.0 * gflops / peak_gflops);
+void report(const char* what, const Timing& t, double flops, double peak_gflops, int threads) {
+  const double gflops = flops / t.seconds / 1e9, per_cpu = flops / t.cpu_seconds / 1e9;
+  std::printf("%-34s %8.3f s  %7.1f GFLOP (real)  %7.1f GFLOP/s = %5.1f%% of the FLOP ceiling;  %8.3f CPU s, "
+              "%5.1f GFLOP per CPU s = %5.1f%% of the ceiling per thread\n",
+              what, t.seconds, flops / 1e9, gflops, 100.0 * gflops / peak_gflops, t.cpu_seconds, per_cpu,
+              100.0 * per_cpu * threads / peak_gflops);
   std::fflush(stdout);
 }
 
@@ -89,20 +100,20 @@ Status bench_image(const BenchImageOptions& o) {
     rng.fill(x.data(), int64_t(x.size()));
     const float t[2] = {500.0f, 500.0f};
     const int runs = o.quick ? 1 : (side >= 512 ? std::max(1, o.runs - 1) : o.runs);
-    AIGC_ASSIGN_OR_RETURN(double s, time_runs(runs, [&] {
+    AIGC_ASSIGN_OR_RETURN(Timing s, time_runs(runs, [&] {
                             return unet.forward(x.data(), 2, h, w, t, context.data(), n_tokens, out.data());
                           }));
     const std::string what = "sampling step " + std::to_string(side) + "x" + std::to_string(side) + " (cfg, batch 2)";
-    report(what.c_str(), s, unet.flops(2, h, w, n_tokens), peak);
+    report(what.c_str(), s, unet.flops(2, h, w, n_tokens), peak, threads);
   }
   const int side = o.quick ? 64 : 512;
   const int64_t h = side / 8, w = side / 8;
   std::vector<float> z(size_t(vae.config().latent_channels * h * w)), image(size_t(3 * side * side));
   rng.fill(z.data(), int64_t(z.size()));
-  AIGC_ASSIGN_OR_RETURN(double s, time_runs(o.quick ? 1 : std::max(1, o.runs - 1),
+  AIGC_ASSIGN_OR_RETURN(Timing s, time_runs(o.quick ? 1 : std::max(1, o.runs - 1),
                                             [&] { return vae.decode(z.data(), h, w, image.data()); }));
   const std::string what = "VAE decode " + std::to_string(side) + "x" + std::to_string(side);
-  report(what.c_str(), s, vae.decode_flops(h, w), peak);
+  report(what.c_str(), s, vae.decode_flops(h, w), peak, threads);
   return Status();
 }
 

@@ -124,28 +124,28 @@ void im2col_row(float* dst, const float* plane, const Conv2dShape& s, int64_t ky
   std::fill(dst + np, dst + ldb, 0.0f);
 }
 
-// One work piece of sample b: pixels [p0, p0 + np), output channels [m0, m1).
-// Its im2col columns come from `shared` (the sample's, [K][shared_ldb]) or,
-// when that is null, are packed here one reduction block at a time; the
-// weights of each (channel block, reduction block) are packed here too.
-// Every output element is initialised with its bias, then accumulates the
-// reduction blocks in order: the same arithmetic whatever the piece split or
-// the im2col mode.
+// One work piece: samples [b0, b1), pixels [p0, p0 + np), output channels
+// [m0, m1). Its im2col columns come from `shared` (every sample's,
+// [N][K][shared_ldb]) or, when that is null, are packed here one reduction
+// block at a time (then b1 = b0 + 1). The weights of each (channel block,
+// reduction block) are converted once for all the piece's samples. Every
+// output element is initialised with its bias, then accumulates the reduction
+// blocks in order: the same arithmetic whatever the piece split or the im2col
+// mode.
 void conv_piece(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
-                const Conv2dShape& s, int64_t b, int64_t p0, int64_t np, int64_t m0, int64_t m1, int64_t nr,
-                TileFn tile, const float* shared, int64_t shared_ldb, ConvScratch& sc) {
+                const Conv2dShape& s, int64_t b0, int64_t b1, int64_t p0, int64_t np, int64_t m0, int64_t m1,
+                int64_t nr, TileFn tile, const float* shared, int64_t shared_ldb, ConvScratch& sc) {
   const int64_t P = s.out_h() * s.out_w();
   const int64_t K = s.c_in * s.kh * s.kw;
   const int64_t n_panels = (np + nr - 1) / nr;
-  float* out_b = out + b * s.c_out * P;
-  const float* in_b = in + b * s.c_in * s.h * s.w;
-  for (int64_t m = m0; m < m1; ++m) std::fill_n(out_b + m * P + p0, np, bias ? bias[m] : 0.0f);
-
+  for (int64_t b = b0; b < b1; ++b) {
+    for (int64_t m = m0; m < m1; ++m) std::fill_n(out + (b * s.c_out + m) * P + p0, np, bias ? bias[m] : 0.0f);
+  }
   for (int64_t k0 = 0; k0 < K; k0 += kKc) {
     const int64_t kc = std::min(kKc, K - k0);
-    const float* block = shared ? shared + k0 * shared_ldb + p0 : sc.b_pack.data();  // [kc][ldb]
     const int64_t ldb = shared ? shared_ldb : n_panels * nr;
     if (!shared) {
+      const float* in_b = in + b0 * s.c_in * s.h * s.w;
       for (int64_t kk = 0; kk < kc; ++kk) {
         const int64_t k = k0 + kk;
         const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
@@ -156,18 +156,21 @@ void conv_piece(float* out, const float* in, const void* weight, DType weight_ty
       const int64_t mr = std::min(kConvMr, m1 - m);
       const float* a[kConvMr];
       weight_rows(weight, weight_type, K, m, mr, k0, kc, sc, a);
-      for (int64_t panel = 0; panel < n_panels; ++panel) {
-        const int64_t cols = std::min(nr, np - panel * nr);
-        const float* bp = block + panel * nr;
-        float* c = out_b + m * P + p0 + panel * nr;
-        if (mr == kConvMr && cols == nr) {
-          tile(kc, a, bp, ldb, c, P);
-          continue;
+      for (int64_t b = b0; b < b1; ++b) {
+        const float* block = shared ? shared + (b * K + k0) * shared_ldb + p0 : sc.b_pack.data();  // [kc][ldb]
+        for (int64_t panel = 0; panel < n_panels; ++panel) {
+          const int64_t cols = std::min(nr, np - panel * nr);
+          const float* bp = block + panel * nr;
+          float* c = out + (b * s.c_out + m) * P + p0 + panel * nr;
+          if (mr == kConvMr && cols == nr) {
+            tile(kc, a, bp, ldb, c, P);
+            continue;
+          }
+          std::fill(sc.c_tile.begin(), sc.c_tile.end(), 0.0f);
+          for (int64_t r = 0; r < mr; ++r) std::copy_n(c + r * P, cols, sc.c_tile.data() + r * nr);
+          tile(kc, a, bp, ldb, sc.c_tile.data(), nr);
+          for (int64_t r = 0; r < mr; ++r) std::copy_n(sc.c_tile.data() + r * nr, cols, c + r * P);
         }
-        std::fill(sc.c_tile.begin(), sc.c_tile.end(), 0.0f);
-        for (int64_t r = 0; r < mr; ++r) std::copy_n(c + r * P, cols, sc.c_tile.data() + r * nr);
-        tile(kc, a, bp, ldb, sc.c_tile.data(), nr);
-        for (int64_t r = 0; r < mr; ++r) std::copy_n(sc.c_tile.data() + r * nr, cols, c + r * P);
       }
     }
   }
@@ -213,18 +216,19 @@ void conv2d(float* out, const float* in, const void* weight, DType weight_type, 
   const int64_t K = s.c_in * s.kh * s.kw;
   const int64_t n_ptiles = (P + kPixelTile - 1) / kPixelTile;
   const int64_t min_pieces = kPiecesPerThread * num_threads();
-  // Few pixel tiles (deep, small maps): im2col each sample once, shared by
-  // pieces that also split the output channels. Otherwise each piece is a
-  // pixel tile over all channels and packs its own columns.
+  // Few pixel tiles (deep, small maps): im2col every sample once, shared by
+  // pieces that cover all samples and split the output channels (each weight
+  // block is converted once per call). Otherwise each piece is a pixel tile
+  // of one sample over all channels and packs its own columns.
   const int64_t shared_ldb = (P + nr - 1) / nr * nr;
   const bool shared =
       s.n * n_ptiles < min_pieces && s.n * K * shared_ldb * int64_t(sizeof(float)) <= kSharedIm2colBytes;
   const int64_t n_mblocks = (s.c_out + kConvMr - 1) / kConvMr;
-  const int64_t want_chunks =
-      shared ? std::clamp((min_pieces + s.n * n_ptiles - 1) / (s.n * n_ptiles), int64_t(1), n_mblocks) : 1;
+  const int64_t want_chunks = shared ? std::clamp((min_pieces + n_ptiles - 1) / n_ptiles, int64_t(1), n_mblocks) : 1;
   const int64_t chunk = (n_mblocks + want_chunks - 1) / want_chunks * kConvMr;
   const int64_t n_mchunks = (s.c_out + chunk - 1) / chunk;
-  const int64_t pieces_per_sample = n_ptiles * n_mchunks;
+  const int64_t n_groups = shared ? 1 : s.n;  // sample groups: all samples, or one each
+  const int64_t pieces_per_group = n_ptiles * n_mchunks;
   std::vector<float> cols(shared ? static_cast<size_t>(s.n * K * shared_ldb) : 0);  // [N][K][shared_ldb]
 #pragma omp parallel
   {
@@ -241,13 +245,13 @@ void conv2d(float* out, const float* in, const void* weight, DType weight_type, 
     sc.b_pack.resize(shared ? 0 : static_cast<size_t>(kKc * kPixelTile));
     sc.c_tile.resize(static_cast<size_t>(kConvMr * nr));
 #pragma omp for schedule(dynamic)
-    for (int64_t piece = 0; piece < s.n * pieces_per_sample; ++piece) {
-      const int64_t b = piece / pieces_per_sample, rest = piece % pieces_per_sample;
+    for (int64_t piece = 0; piece < n_groups * pieces_per_group; ++piece) {
+      const int64_t group = piece / pieces_per_group, rest = piece % pieces_per_group;
+      const int64_t b0 = shared ? 0 : group, b1 = shared ? s.n : group + 1;
       const int64_t p0 = rest / n_mchunks * kPixelTile;
       const int64_t m0 = rest % n_mchunks * chunk;
-      conv_piece(out, in, weight, weight_type, bias, s, b, p0, std::min(kPixelTile, P - p0), m0,
-                 std::min(s.c_out, m0 + chunk), nr, tile, shared ? cols.data() + b * K * shared_ldb : nullptr,
-                 shared_ldb, sc);
+      conv_piece(out, in, weight, weight_type, bias, s, b0, b1, p0, std::min(kPixelTile, P - p0), m0,
+                 std::min(s.c_out, m0 + chunk), nr, tile, shared ? cols.data() : nullptr, shared_ldb, sc);
     }
   }
 }

@@ -31,9 +31,11 @@ def bytes_to_unicode():
     return [(b, chr(c)) for b, c in zip(order, chars)]
 
 
+BYTE_SYMBOL = dict(bytes_to_unicode())
+
+
 def word_symbols(word):
-    byte_symbol = dict(bytes_to_unicode())
-    symbols = [byte_symbol[b] for b in word.encode("utf-8")]
+    symbols = [BYTE_SYMBOL[b] for b in word.encode("utf-8")]
     symbols[-1] += "</w>"
     return symbols
 

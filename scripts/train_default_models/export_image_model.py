@@ -120,7 +120,9 @@ def write_component(folder, file, tensors, config):
 def main():
     work, out = sys.argv[1], sys.argv[2]
     vocab = clip_vocab.ClipVocab(clip_vocab.read_merges(os.path.join(work, "tokenizer")))
-    vae_sd = torch.load(os.path.join(work, "latents.pt"))["vae"]
+    # The fine-tuned decoder's VAE (decoder.pt); before that stage, the VAE the latents came from.
+    decoder = os.path.join(work, "decoder.pt")
+    vae_sd = torch.load(decoder)["model"] if os.path.exists(decoder) else torch.load(os.path.join(work, "latents.pt"))["vae"]
     denoiser = torch.load(os.path.join(work, "unet.pt"))["ema"]
     unet_sd = {k[len("unet."):]: v for k, v in denoiser.items() if k.startswith("unet.")}
     text_sd = {k[len("text."):]: v for k, v in denoiser.items() if k.startswith("text.")}

@@ -46,8 +46,9 @@ TEST_P(AttentionTest, CachedMatchesReference) {
 
 TEST_P(AttentionTest, FullMatchesReference) {
   for (int64_t n_kv : {1, 2, 3, 7, 17, 33, 65, 300}) {
-    for (int64_t d : {1, 5, 8, 17, 40}) {
-      const int64_t T = 7, H = 2;  // T = 7: a full block of six queries and a partial one
+    for (int64_t d : {1, 5, 8, 17, 40, 260}) {  // 260: more than one reduction block of q k^T
+      // T = 31: a full piece of 24 queries, then a partial one of one full and one partial micro-tile row
+      const int64_t T = 31, H = 2;
       const auto q = random_floats(T * H * d, uint32_t(n_kv * 100 + d), -2.0f, 2.0f);
       const auto k = random_floats(n_kv * H * d, uint32_t(n_kv * 100 + d) + 1, -2.0f, 2.0f);
       const auto v = random_floats(n_kv * H * d, uint32_t(n_kv * 100 + d) + 2);

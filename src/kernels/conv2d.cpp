@@ -67,7 +67,8 @@ namespace {
 // Per-thread buffers of the optimised path.
 struct ConvScratch {
   std::vector<float> a_rows;  // [kConvMr][kKc] F16 / BF16 weights as floats; then zeros for missing rows
-  std::vector<float> b_pack;  // [kc][ldb] im2col columns of the pixel tile
+  std::vector<float> row;     // one im2col row of the pixel tile
+  std::vector<float> b_pack;  // [n_panels][kc][nr] im2col columns of the pixel tile
   std::vector<float> c_tile;  // [kConvMr][nr] for edge tiles
 };
 
@@ -124,17 +125,24 @@ void im2col_row(float* dst, const float* plane, const Conv2dShape& s, int64_t ky
   std::fill(dst + np, dst + ldb, 0.0f);
 }
 
+// Copies row kk of a [rows][n_panels * nr] block into panel-major order
+// dst[(panel * rows + kk) * nr + j]: each micro-kernel reads its panel as one
+// contiguous [rows][nr] slice (rows a few KB apart would share cache sets).
+void scatter_to_panels(float* dst, const float* row, int64_t n_panels, int64_t rows, int64_t kk, int64_t nr) {
+  for (int64_t panel = 0; panel < n_panels; ++panel) std::copy_n(row + panel * nr, nr, dst + (panel * rows + kk) * nr);
+}
+
 // One work piece: samples [b0, b1), pixels [p0, p0 + np), output channels
-// [m0, m1). Its im2col columns come from `shared` (every sample's,
-// [N][K][shared_ldb]) or, when that is null, are packed here one reduction
-// block at a time (then b1 = b0 + 1). The weights of each (channel block,
+// [m0, m1). Its im2col columns come from `shared` (every sample's, panel-major
+// [N][shared_panels][K][nr]) or, when that is null, are packed here one
+// reduction block at a time ([n_panels][kc][nr]; then b1 = b0 + 1). The weights of each (channel block,
 // reduction block) are converted once for all the piece's samples. Every
 // output element is initialised with its bias, then accumulates the reduction
 // blocks in order: the same arithmetic whatever the piece split or the im2col
 // mode.
 void conv_piece(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
                 const Conv2dShape& s, int64_t b0, int64_t b1, int64_t p0, int64_t np, int64_t m0, int64_t m1,
-                int64_t nr, TileFn tile, const float* shared, int64_t shared_ldb, ConvScratch& sc) {
+                int64_t nr, TileFn tile, const float* shared, int64_t shared_panels, ConvScratch& sc) {
   const int64_t P = s.out_h() * s.out_w();
   const int64_t K = s.c_in * s.kh * s.kw;
   const int64_t n_panels = (np + nr - 1) / nr;
@@ -143,13 +151,13 @@ void conv_piece(float* out, const float* in, const void* weight, DType weight_ty
   }
   for (int64_t k0 = 0; k0 < K; k0 += kKc) {
     const int64_t kc = std::min(kKc, K - k0);
-    const int64_t ldb = shared ? shared_ldb : n_panels * nr;
     if (!shared) {
       const float* in_b = in + b0 * s.c_in * s.h * s.w;
       for (int64_t kk = 0; kk < kc; ++kk) {
         const int64_t k = k0 + kk;
         const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
-        im2col_row(sc.b_pack.data() + kk * ldb, in_b + ci * s.h * s.w, s, ky, kx, p0, np, ldb);
+        im2col_row(sc.row.data(), in_b + ci * s.h * s.w, s, ky, kx, p0, np, n_panels * nr);
+        scatter_to_panels(sc.b_pack.data(), sc.row.data(), n_panels, kc, kk, nr);
       }
     }
     for (int64_t m = m0; m < m1; m += kConvMr) {
@@ -157,18 +165,18 @@ void conv_piece(float* out, const float* in, const void* weight, DType weight_ty
       const float* a[kConvMr];
       weight_rows(weight, weight_type, K, m, mr, k0, kc, sc, a);
       for (int64_t b = b0; b < b1; ++b) {
-        const float* block = shared ? shared + (b * K + k0) * shared_ldb + p0 : sc.b_pack.data();  // [kc][ldb]
         for (int64_t panel = 0; panel < n_panels; ++panel) {
           const int64_t cols = std::min(nr, np - panel * nr);
-          const float* bp = block + panel * nr;
+          const float* bp = shared ? shared + ((b * shared_panels + p0 / nr + panel) * K + k0) * nr  // [kc][nr]
+                                   : sc.b_pack.data() + panel * kc * nr;
           float* c = out + (b * s.c_out + m) * P + p0 + panel * nr;
           if (mr == kConvMr && cols == nr) {
-            tile(kc, a, bp, ldb, c, P);
+            tile(kc, a, bp, nr, c, P);
             continue;
           }
           std::fill(sc.c_tile.begin(), sc.c_tile.end(), 0.0f);
           for (int64_t r = 0; r < mr; ++r) std::copy_n(c + r * P, cols, sc.c_tile.data() + r * nr);
-          tile(kc, a, bp, ldb, sc.c_tile.data(), nr);
+          tile(kc, a, bp, nr, sc.c_tile.data(), nr);
           for (int64_t r = 0; r < mr; ++r) std::copy_n(sc.c_tile.data() + r * nr, cols, c + r * P);
         }
       }
@@ -229,18 +237,21 @@ void conv2d(float* out, const float* in, const void* weight, DType weight_type, 
   const int64_t n_mchunks = (s.c_out + chunk - 1) / chunk;
   const int64_t n_groups = shared ? 1 : s.n;  // sample groups: all samples, or one each
   const int64_t pieces_per_group = n_ptiles * n_mchunks;
-  std::vector<float> cols(shared ? static_cast<size_t>(s.n * K * shared_ldb) : 0);  // [N][K][shared_ldb]
+  const int64_t shared_panels = shared_ldb / nr;
+  std::vector<float> cols(shared ? static_cast<size_t>(s.n * K * shared_ldb) : 0);  // [N][shared_panels][K][nr]
 #pragma omp parallel
   {
+    ConvScratch sc;
+    sc.row.resize(static_cast<size_t>(shared ? shared_ldb : kPixelTile));
     if (shared) {
 #pragma omp for schedule(static)
       for (int64_t bk = 0; bk < s.n * K; ++bk) {
         const int64_t b = bk / K, k = bk % K;
         const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
-        im2col_row(cols.data() + bk * shared_ldb, in + (b * s.c_in + ci) * s.h * s.w, s, ky, kx, 0, P, shared_ldb);
+        im2col_row(sc.row.data(), in + (b * s.c_in + ci) * s.h * s.w, s, ky, kx, 0, P, shared_ldb);
+        scatter_to_panels(cols.data() + b * K * shared_ldb, sc.row.data(), shared_panels, K, k, nr);
       }
     }
-    ConvScratch sc;
     sc.a_rows.resize(static_cast<size_t>(kConvMr * kKc));
     sc.b_pack.resize(shared ? 0 : static_cast<size_t>(kKc * kPixelTile));
     sc.c_tile.resize(static_cast<size_t>(kConvMr * nr));
@@ -251,7 +262,7 @@ void conv2d(float* out, const float* in, const void* weight, DType weight_type, 
       const int64_t p0 = rest / n_mchunks * kPixelTile;
       const int64_t m0 = rest % n_mchunks * chunk;
       conv_piece(out, in, weight, weight_type, bias, s, b0, b1, p0, std::min(kPixelTile, P - p0), m0,
-                 std::min(s.c_out, m0 + chunk), nr, tile, shared ? cols.data() : nullptr, shared_ldb, sc);
+                 std::min(s.c_out, m0 + chunk), nr, tile, shared ? cols.data() : nullptr, shared_panels, sc);
     }
   }
 }

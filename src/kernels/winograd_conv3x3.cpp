@@ -130,7 +130,8 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
   const float* U = u.data();
 #pragma omp parallel
   {
-    std::vector<float> v(static_cast<size_t>(16 * c_in * t_max));       // [16][C_in][T_pad]
+    std::vector<float> v(static_cast<size_t>(16 * c_in * t_max));       // [16][T_pad / nr][C_in][nr]
+    std::vector<float> v_rows(static_cast<size_t>(16 * t_max));          // [16][T_pad] of one input channel
     std::vector<float> m(static_cast<size_t>(16 * c_out_pad * t_max));  // [16][C_out_pad][T_pad]
     const std::vector<float> zeros(static_cast<size_t>(kKc), 0.0f);     // weight rows past C_out
     float d[4][2 * kMaxCols + 2], y[4][kMaxCols];
@@ -153,24 +154,32 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
             std::copy(plane + iy * w + 2 * tx0 - 1 + q_lo, plane + iy * w + 2 * tx0 - 1 + q_hi, d[r] + q_lo);
             std::fill(d[r] + q_hi, d[r] + np, 0.0f);
           }
-          for (int xi = 0; xi < 16; ++xi) vx[xi] = v.data() + (xi * c_in + ci) * T_pad + rr * cols;
+          for (int xi = 0; xi < 16; ++xi) vx[xi] = v_rows.data() + xi * T_pad + rr * cols;
           input_row(d, cols, vx);
         }
-        for (int xi = 0; xi < 16; ++xi) std::fill_n(v.data() + (xi * c_in + ci) * T_pad + T, T_pad - T, 0.0f);
+        // Panel-major, as the micro-kernel reads it: each nr-tile panel contiguous.
+        for (int64_t xi = 0; xi < 16; ++xi) {
+          float* row = v_rows.data() + xi * T_pad;
+          std::fill(row + T, row + T_pad, 0.0f);
+          for (int64_t j = 0; j < T_pad; j += nr) {
+            std::copy_n(row + j, nr, v.data() + ((xi * T_pad + j) * c_in + ci * nr));
+          }
+        }
       }
       // M[xi] = U[xi] V[xi], rows of C_out by blocks of kConvMr, kKc input channels at a time.
       std::fill_n(m.data(), 16 * c_out_pad * T_pad, 0.0f);
       for (int64_t xi = 0; xi < 16; ++xi) {
         for (int64_t k0 = 0; k0 < c_in; k0 += kKc) {
           const int64_t kc = std::min(kKc, c_in - k0);
-          const float* vb = v.data() + (xi * c_in + k0) * T_pad;
           for (int64_t co = 0; co < c_out; co += kConvMr) {
             const float* a[kConvMr];
             for (int64_t r = 0; r < kConvMr; ++r) {
               a[r] = co + r < c_out ? U + (xi * c_out + co + r) * c_in + k0 : zeros.data();
             }
             float* mb = m.data() + (xi * c_out_pad + co) * T_pad;
-            for (int64_t j = 0; j < T_pad; j += nr) tile(kc, a, vb + j, T_pad, mb + j, T_pad);
+            for (int64_t j = 0; j < T_pad; j += nr) {
+              tile(kc, a, v.data() + ((xi * T_pad + j) * c_in + k0 * nr), nr, mb + j, T_pad);
+            }
           }
         }
       }

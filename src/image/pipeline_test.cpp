@@ -263,6 +263,9 @@ TEST(SdPipeline, BadRequestsAreNamed) {
   r.init_image = &init;
   r.strength = 1.5f;
   EXPECT_NE(message(r).find("strength"), std::string::npos) << message(r);
+  r = reference_request();
+  r.comma_backtrack = 76;
+  EXPECT_NE(message(r).find("comma backtrack 76 is not in 0..75"), std::string::npos) << message(r);
 }
 
 }  // namespace

@@ -10,12 +10,13 @@
 // (taps outside the input read 0).
 //
 // conv2d_ref is the scalar reference (double accumulation). conv2d is the
-// optimised path: im2col panels and blocks of 6 output channels x 256 taps of
-// the weights packed on the fly (F16 / BF16 converted there with F16C / AVX2,
-// so stored weights are used as they are: nothing is packed per call or at
-// load), multiplied by a register-blocked AVX2 / AVX-512 GEMM micro-kernel
-// (chosen by active_isa()), threaded over (sample, pixel tile, channel block)
-// pieces in one parallel region. Each output element is accumulated in the
+// optimised path: im2col columns packed on the fly in panels of nr pixels, the
+// weights used as stored (F32 rows read in place; F16 / BF16 blocks of 6
+// output channels x 256 taps converted per work piece with F16C / AVX2, so
+// nothing is packed per call or kept at load), multiplied by a
+// register-blocked AVX2 / AVX-512 GEMM micro-kernel (chosen by active_isa()),
+// threaded over (samples, pixel tile, channel block) pieces in one parallel
+// region. Each output element is accumulated in the
 // same order whatever the thread count, so results are bit-identical across
 // thread counts.
 #pragma once

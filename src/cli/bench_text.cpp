@@ -2,12 +2,17 @@
 // GGUF LLM, each as a fraction of this machine's ceiling: generation reads
 // every weight once per token (ceiling = read bandwidth / weight bytes);
 // prompt processing does 2 x parameters FLOPs per token (ceiling = the FMA
-// loop's FLOP rate). Medians of repeated runs.
+// loop's FLOP rate). Medians of repeated runs. Also the CPU time per token
+// (all threads; at -t 1 it gives the speed of an idle machine on a busy one)
+// and the resident memory after the runs, against file + KV cache.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 
@@ -29,6 +34,26 @@ struct BenchTextOptions {
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// This process's resident memory now (VmRSS), in bytes; 0 if unknown.
+double resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  double kb = 0;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      status >> kb;
+      break;
+    }
+  }
+  return kb * 1024.0;
 }
 
 double median(std::vector<double> v) {
@@ -69,11 +94,11 @@ Status bench_text(const BenchTextOptions& o) {
   LlmContext ctx(*s.model, s.n_ctx, 1, std::min(o.n_prompt, llm.batch_size));
   std::mt19937 rng(1);
   const int n_vocab = s.model->hparams().n_vocab;
-  std::vector<double> pp, tg;
+  std::vector<double> pp, tg, pp_cpu, tg_cpu;  // tokens/s; CPU seconds per token
   std::vector<float> logits;
   for (int run = 0; run < o.runs; ++run) {
     std::vector<BatchToken> batch;
-    const double t0 = now_seconds();
+    const double t0 = now_seconds(), c0 = cpu_seconds();
     for (int i = 0; i < o.n_prompt; i += ctx.n_batch()) {
       batch.clear();
       for (int j = i; j < std::min(o.n_prompt, i + ctx.n_batch()); ++j)
@@ -81,13 +106,16 @@ Status bench_text(const BenchTextOptions& o) {
       AIGC_RETURN_IF_ERROR(ctx.decode(batch, &logits));
     }
     pp.push_back(o.n_prompt / (now_seconds() - t0));
-    const double t1 = now_seconds();
+    pp_cpu.push_back((cpu_seconds() - c0) / o.n_prompt);
+    const double t1 = now_seconds(), c1 = cpu_seconds();
     for (int i = 0; i < o.n_gen; ++i) {
       const BatchToken t{int32_t(rng() % uint32_t(n_vocab)), 0, o.n_prompt + i, true};
       AIGC_RETURN_IF_ERROR(ctx.decode(std::span<const BatchToken>(&t, 1), &logits));
     }
     tg.push_back(o.n_gen / (now_seconds() - t1));
-    std::printf("  run %d: prompt %.2f tok/s, generation %.2f tok/s\n", run + 1, pp.back(), tg.back());
+    tg_cpu.push_back((cpu_seconds() - c1) / o.n_gen);
+    std::printf("  run %d: prompt %.2f tok/s (%.1f ms CPU/tok), generation %.2f tok/s (%.1f ms CPU/tok)\n", run + 1,
+                pp.back(), 1e3 * pp_cpu.back(), tg.back(), 1e3 * tg_cpu.back());
   }
   const double pp_tps = median(pp), tg_tps = median(tg);
   const double pp_gflops = 2.0 * params * pp_tps / 1e9;
@@ -96,6 +124,13 @@ Status bench_text(const BenchTextOptions& o) {
               pp_tps, pp_gflops, 100.0 * pp_gflops / peak);
   std::printf("generation (%d tokens):         %8.2f tok/s = %7.1f GB/s    = %5.1f%% of the bandwidth ceiling\n",
               o.n_gen, tg_tps, tg_gbs, 100.0 * tg_gbs / bw);
+  std::printf("CPU time per token (all threads): prompt %.1f ms, generation %.1f ms\n", 1e3 * median(pp_cpu),
+              1e3 * median(tg_cpu));
+  std::error_code ec;
+  const double file = double(std::filesystem::file_size(s.model->file().path(), ec)), kv = double(ctx.kv_cache_bytes());
+  const double rss = resident_bytes();
+  std::printf("resident memory after the runs: %.1f MB = file %.1f MB + KV cache %.1f MB + %.1f MB\n", rss / 1e6,
+              file / 1e6, kv / 1e6, (rss - file - kv) / 1e6);
   return Status();
 }
 

@@ -38,36 +38,23 @@ VecDotFn vec_dot_for(DType w_type) { return vec_dot_kernel(w_type, active_isa())
 
 FromFloatFn quantize_activation_for(DType act_type) { return quantize_activation_kernel(act_type, active_isa()); }
 
-// The caller's buffer for the rows of x quantized to vec_dot_type.
+// The caller's buffer for the rows of x converted to vec_dot_type.
 thread_local std::vector<uint8_t> t_act;
 
-constexpr int64_t kDotChunkRows = 16;  // weight rows per work item (a multiple of the multi-row dot's 4)
+constexpr int64_t kDotChunkRows = 16;  // weight rows per tile (a multiple of the multi-row dot's 4)
+constexpr int kDotTilesPerTake = 4;    // tiles a thread takes at a time
 
-// Y = X W^T as dot products: each row of x quantized once to vec_dot_type,
-// then every weight row dotted with every token while it is in cache.
+// Y = X W^T as dot products: each row of x converted once to vec_dot_type,
+// then the rows shared by the threads of one parallel region.
 void matmul_dots(float* y, const Tensor& w, const float* x, const MatmulShape& s) {
-  const DTypeTraits& wt = *dtype_traits(w.dtype);
-  const Isa isa = active_isa();
-  const void* act = x;
-  int64_t act_stride = s.x_ld * int64_t(sizeof(float));  // bytes from one token's activation to the next
-  if (wt.vec_dot_type != DType::F32) {
-    act_stride = int64_t(*dtype_row_bytes(wt.vec_dot_type, s.n_in));
-    if (t_act.size() < size_t(act_stride * s.n_tokens)) t_act.resize(size_t(act_stride * s.n_tokens));
-    const FromFloatFn quantize = quantize_activation_for(wt.vec_dot_type);
-    for (int64_t t = 0; t < s.n_tokens; ++t) quantize(x + t * s.x_ld, t_act.data() + t * act_stride, s.n_in);
-    act = t_act.data();
-  }
-  const char* w_data = static_cast<const char*>(w.data);
-  const int64_t n_chunks = (s.n_out + kDotChunkRows - 1) / kDotChunkRows;
+  const int64_t act_stride = matmul_act_row_bytes(w.dtype, s.n_in);
+  if (t_act.size() < size_t(act_stride * s.n_tokens)) t_act.resize(size_t(act_stride * s.n_tokens));
+  for (int64_t t = 0; t < s.n_tokens; ++t)
+    matmul_convert_act(w.dtype, x + t * s.x_ld, s.n_in, t_act.data() + t * act_stride);
+  const uint8_t* act = t_act.data();
   const bool parallel = s.n_tokens * s.n_out * s.n_in > 16384;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t c = 0; c < n_chunks; ++c) {
-    const int64_t r0 = c * kDotChunkRows;
-    const int64_t rows = std::min(kDotChunkRows, s.n_out - r0);
-    for (int64_t t = 0; t < s.n_tokens; ++t)
-      vec_dot_rows(w.dtype, isa, s.n_in, rows, w_data + r0 * s.w_row_bytes, size_t(s.w_row_bytes),
-                   static_cast<const char*>(act) + t * act_stride, y + t * s.y_ld + r0);
-  }
+#pragma omp parallel if (parallel)
+  matmul_dots_shared(y, s.y_ld, w, act, act_stride, s.n_tokens);
 }
 
 }  // namespace
@@ -76,6 +63,34 @@ int64_t matmul_gemm_min_tokens(DType w_type) {
   if (w_type == DType::F32) return 8;
   if (w_type == DType::F16 || w_type == DType::BF16) return 32;
   return 64;
+}
+
+int64_t matmul_act_row_bytes(DType w_type, int64_t n_in) {
+  return int64_t(*dtype_row_bytes(dtype_traits(w_type)->vec_dot_type, n_in));
+}
+
+void matmul_convert_act(DType w_type, const float* x, int64_t n_in, void* act) {
+  quantize_activation_for(dtype_traits(w_type)->vec_dot_type)(x, act, n_in);
+}
+
+void matmul_dots_shared(float* y, int64_t y_ld, const Tensor& w, const void* act, int64_t act_stride,
+                        int64_t n_tokens) {
+  AIGC_ASSERT(w.n_dims == 2 && matmul_supports(w.dtype));
+  const int64_t n_out = w.rows(), n_in = w.cols(), w_row_bytes = w.stride[0];
+  const Isa isa = active_isa();
+  const char* w_data = static_cast<const char*>(w.data);
+  const char* act_bytes = static_cast<const char*>(act);
+  const int64_t n_tiles = (n_out + kDotChunkRows - 1) / kDotChunkRows;
+  // Dynamic: a thread that the OS holds back leaves its share to the others.
+  // Each output is one dot whoever computes it, so results do not depend on it.
+#pragma omp for schedule(dynamic, kDotTilesPerTake) nowait
+  for (int64_t c = 0; c < n_tiles; ++c) {
+    const int64_t r0 = c * kDotChunkRows;
+    const int64_t rows = std::min(kDotChunkRows, n_out - r0);
+    for (int64_t t = 0; t < n_tokens; ++t)  // the tile's weight rows stay in cache across tokens
+      vec_dot_rows(w.dtype, isa, n_in, rows, w_data + r0 * w_row_bytes, size_t(w_row_bytes),
+                   act_bytes + t * act_stride, y + t * y_ld + r0);
+  }
 }
 
 bool matmul_supports(DType w_type) {

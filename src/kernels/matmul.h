@@ -45,6 +45,28 @@ bool matmul_supports(DType w_type);
 
 void matmul(Tensor y, const Tensor& w, const Tensor& x);
 
+// The dot-product path in two steps, for a forward pass that runs as one
+// OpenMP parallel region (LLM decode: a few barriers per layer instead of a
+// parallel region per matrix), and that converts an activation once for all
+// the weights that read it (Q, K and V; gate and up).
+//
+// Bytes of one row of n_in activations in the form the dots of w_type read
+// (its vec_dot_type: quantized, or F32 for plain types).
+int64_t matmul_act_row_bytes(DType w_type, int64_t n_in);
+
+// Converts one row of n_in F32 activations x to that form, into act.
+void matmul_convert_act(DType w_type, const float* x, int64_t n_in, void* act);
+
+// y[t * y_ld + r] = dot(row r of w, activation row t) for every row r of w
+// and t < n_tokens; activation row t (converted by matmul_convert_act) is at
+// act + t * act_stride bytes. Inside a parallel region every thread of the
+// team must call it: the rows are shared among them in fixed chunks (an
+// orphaned `omp for nowait`), and there is no barrier at the end, so the
+// caller puts one before reading y. Outside a parallel region the calling
+// thread does all of it. Same results, bit for bit, as matmul's dot path.
+void matmul_dots_shared(float* y, int64_t y_ld, const Tensor& w, const void* act, int64_t act_stride,
+                        int64_t n_tokens);
+
 // Scalar reference: the exact math on the stored weights, y = sum_i
 // to_float(w)[o, i] * x[t, i] accumulated in double, with F32 activations.
 // (matmul's dot-product path differs from it by the rounding of the

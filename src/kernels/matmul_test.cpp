@@ -175,6 +175,28 @@ TEST_P(MatmulTest, BitIdenticalForAnyThreadCount) {
   }
 }
 
+// The two-step dot path (convert each activation row once, then every
+// thread of a parallel region takes its share of the rows) gives matmul's
+// bits, with several tokens and a partial last tile.
+TEST_P(MatmulTest, DotsSharedInARegionMatchMatmul) {
+  for (DType type : testable_types()) {
+    const int64_t n_in = n_in_sizes(type).back(), n_out = 37, n_tokens = 3;
+    SCOPED_TRACE(dtype_name(type));
+    const Weights w = make_weights(type, n_out, n_in, 11);
+    std::vector<float> x = random_floats(n_tokens * n_in, 12);
+    std::vector<float> want(size_t(n_tokens * n_out)), got(size_t(n_tokens * n_out));
+    matmul(make_tensor(DType::F32, {n_tokens, n_out}, want.data()), w.tensor,
+           make_tensor(DType::F32, {n_tokens, n_in}, x.data()));
+    const int64_t row_bytes = matmul_act_row_bytes(type, n_in);
+    std::vector<uint8_t> act(size_t(n_tokens * row_bytes));
+    for (int64_t t = 0; t < n_tokens; ++t)
+      matmul_convert_act(type, x.data() + t * n_in, n_in, act.data() + t * row_bytes);
+#pragma omp parallel num_threads(3)
+    matmul_dots_shared(got.data(), n_out, w.tensor, act.data(), row_bytes, n_tokens);
+    EXPECT_TRUE(same_bits(got, want));
+  }
+}
+
 // Strided views (weight rows taken from a wider matrix, padded x and y rows)
 // give the same bits as contiguous copies, and leave the padding alone.
 TEST_P(MatmulTest, StridedViewsMatchContiguous) {

@@ -63,6 +63,7 @@ class LlmContext {
   int n_batch() const { return n_batch_; }
   int n_seq() const { return cache_.n_seq(); }
   const LlmModel& model() const { return model_; }
+  size_t kv_cache_bytes() const { return cache_.bytes(); }
 
  private:
   const LlmModel& model_;

@@ -2,14 +2,20 @@
 // run at build time into the build tree): logits within 1e-4 relative error
 // (F32 weights), identical greedy continuations, the same perplexity to 4
 // significant digits, and batches split or interleaved across sequences
-// giving the same logits as one sequence alone.
+// giving the same logits as one sequence alone, and the same bits on any
+// thread count.
 #include "text/llm/llm.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
+
+#include "core/threads.h"
+#include "kernels/matmul.h"
 
 namespace aigc {
 namespace {
@@ -158,6 +164,37 @@ TEST_P(LlmReference, PerplexityMatchesToFourDigits) {
   }
   const double ppl = std::exp(nll / count), want = p["value"].get<double>();
   EXPECT_NEAR(ppl / want, 1.0, 5e-5) << "perplexity " << ppl << " vs reference " << want;
+}
+
+// Bit-identical logits whatever the thread count, both ways the pass runs:
+// the whole prompt in one batch (through the GEMM) and three tokens at a time
+// (one parallel region of dot products).
+TEST_P(LlmReference, SameLogitsOnAnyThreadCount) {
+  Case c = load_case(GetParam());
+  ASSERT_TRUE(c.model);
+  const auto prompt = c.expected["prompt"].get<std::vector<int>>();
+  ASSERT_GE(int64_t(prompt.size()), matmul_gemm_min_tokens(c.model->weights().layers[0].wq.dtype));
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    std::vector<float> batch, by_three, part;
+    LlmContext one_batch(*c.model, 128);
+    EXPECT_TRUE(one_batch.decode(sequence(prompt, 0, 0, true), &batch).ok());
+    LlmContext three_at_a_time(*c.model, 128);
+    for (size_t i = 0; i < prompt.size(); i += 3) {
+      const std::vector<int> piece(prompt.begin() + long(i), prompt.begin() + long(std::min(i + 3, prompt.size())));
+      EXPECT_TRUE(three_at_a_time.decode(sequence(piece, 0, int(i), true), &part).ok());
+      by_three.insert(by_three.end(), part.begin(), part.end());
+    }
+    return std::make_pair(batch, by_three);
+  };
+  const int threads_before = num_threads();
+  const auto want = run(1);
+  for (int threads : {2, 3}) {
+    const auto got = run(threads);
+    EXPECT_TRUE(got.first == want.first) << threads << " threads, one batch";
+    EXPECT_TRUE(got.second == want.second) << threads << " threads, three tokens at a time";
+  }
+  set_num_threads(threads_before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, LlmReference, ::testing::ValuesIn(kCases),

@@ -286,7 +286,7 @@ def main():
     ap.add_argument("--images", type=int, default=8000)
     ap.add_argument("--vae-crop-steps", type=int, default=1500)
     ap.add_argument("--vae-steps", type=int, default=400)
-    ap.add_argument("--unet-steps", type=int, default=900)
+    ap.add_argument("--unet-steps", type=int, default=1800)
     ap.add_argument("--decoder-steps", type=int, default=2500)
     ap.add_argument("--part", choices=["all", "unet", "decoder"], default="all",
                     help="after the latents: both stages (one after the other) or one of them (they are "

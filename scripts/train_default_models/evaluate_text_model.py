@@ -21,7 +21,7 @@ from bpe import Tokenizer
 from export_text_gguf import q8_0
 from train_text_model import Llama, chat_text, encode_with_special
 
-PROMPT = "And God said"
+PROMPT = "And the LORD spake unto Moses, saying"
 CHAT_PROMPT = [("user", "In the beginning God created the heaven and the earth.")]
 N_GREEDY = 24
 EXCERPT_TOKENS = 3 * 64  # the held-out excerpt the C++ test measures with windows of 64

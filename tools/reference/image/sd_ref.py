@@ -119,6 +119,10 @@ def inpaint_inputs():
 
 def main():
     out = os.path.join(sys.argv[1], "sd")
+    if not os.path.exists(CASES):
+        # A clone without ../shared (a user's): no token ids, so no reference; the tests that need it skip.
+        print(f"sd_ref.py: {CASES} is absent; the tiny SD reference is not written", file=sys.stderr)
+        return
     os.makedirs(out, exist_ok=True)
     with open(CASES, encoding="utf-8") as f:
         cases = {c["text"]: c["ids"] for c in json.load(f)["cases"]}

@@ -16,7 +16,8 @@ mkdir -p out
 aigc=./build-release/aigc
 model=models/text/aigc-kjv-3m-q8_0.gguf
 echo; echo "== aigc inspect $model (the shipped demonstration model)"
-$aigc inspect "$model" | head -32
+$aigc inspect "$model" > out/inspect.txt   # the whole table; the first lines here
+head -32 out/inspect.txt
 echo; echo "== aigc text (no -m: the shipped model)"
 $aigc text -p "And God said" -n 60 --seed 42 | tee out/text.txt
 echo; echo "== aigc chat (one turn, its chat template)"

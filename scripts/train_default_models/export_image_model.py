@@ -134,7 +134,7 @@ def main():
     unet_names = unet_name_map(unet_sd, uc)
     write_component(os.path.join(out, "unet"), "diffusion_pytorch_model.safetensors",
                     {unet_names[k]: v for k, v in unet_sd.items()}, {
-        "_class_name": "UNet2DConditionModel", "sample_size": tim.shapes.SIZE // 8,
+        "_class_name": "UNet2DConditionModel", "sample_size": tim.shapes.SIZE // 2 ** (len(vc["ch_mult"]) - 1),
         "in_channels": uc["in_channels"], "out_channels": uc["out_channels"], "block_out_channels": widths,
         "down_block_types": ["CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attn],
         "up_block_types": ["CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attn)],

@@ -155,3 +155,31 @@ def training_images(count, seed):
         images[i] = render(scene, (rng.uniform(-2, 2), rng.uniform(-2, 2), rng.uniform(0.92, 1.08)))
         captions.append(caption(scene))
     return images, captions
+
+
+def codec_images(count, seed):
+    """`count` uncaptioned images [count, SIZE, SIZE, 3] for the VAE alone: one or two of the same shapes, of any
+    side from 12 to 40 px and at any place, in random RGB colours on a random RGB background (the shapes at least
+    100 apart from it in RGB distance). The captioned scenes pair a few named colours; a VAE trained on them alone
+    reproduced the pairs it had seen and blurred the others (held-out pairs such as red on green came back
+    brownish), because its group norms mix the whole image's colours."""
+    rng = random.Random(seed)
+    images = np.empty((count, SIZE, SIZE, 3), dtype=np.uint8)
+    s = SUPERSAMPLE
+
+    def random_colour():
+        return tuple(rng.randrange(256) for _ in range(3))
+
+    for i in range(count):
+        background = random_colour()
+        img = Image.new("RGB", (SIZE * s, SIZE * s), background)
+        draw = ImageDraw.Draw(img)
+        for _ in range(rng.choice((1, 1, 2))):
+            fill = random_colour()
+            while sum((a - b) ** 2 for a, b in zip(fill, background)) < 100 ** 2:
+                fill = random_colour()
+            side = rng.uniform(12, 40)
+            cx, cy = rng.uniform(side / 2, SIZE - side / 2), rng.uniform(side / 2, SIZE - side / 2)
+            draw_shape(draw, rng.choice(SHAPES), cx * s, cy * s, side * s, fill)
+        images[i] = np.asarray(img.resize((SIZE, SIZE), Image.BOX))
+    return images

@@ -6,16 +6,23 @@ what the C++ engine runs.
 
 1. data: --images training scenes (64 x 64) and their captions; the tokenizer
    (clip_vocab.py) learned from the training captions.
-2. VAE (AutoencoderKL, 8x down): L1 + L2 reconstruction plus a small KL
-   term, AdamW; first on random 32 x 32 crops (4x cheaper steps), then on
-   whole 64 x 64 images (trained on crops alone it reconstructs whole images
-   with streaks and wrong colours: its mid-block attention sees 4 x 4
-   latents in training). Then the latents of all training images (posterior means) and an
+2. VAE (AutoencoderKL with three levels, 4x down, so a 64 x 64 image has
+   16 x 16 latents: at 8x down the small shapes, 2 latent pixels wide, came
+   back as blobs): L1 + L2 reconstruction plus a small KL term, AdamW, on
+   whole images: the captioned training images mixed half and half with
+   uncaptioned images of random-coloured shapes on random-coloured
+   backgrounds (shapes.codec_images: a codec must reproduce any colour pair,
+   not only the pairs of the captions). GroupNorm with 8 groups (4 channels
+   each at width 32): with SD's 32 groups every channel is normalised on its
+   own, which couples the colours of shape and background (trained so, the
+   VAE turned held-out pairs such as red on green brownish, with droplet
+   artifacts). Then the latents of all training images (posterior means) and an
    exact reparametrisation (quant_conv's mean rows times k, its log-variance
    bias + 2 ln k, post_quant_conv's weight / k) that makes latent * 0.18215
    (SD 1.x's fixed scaling factor) of unit standard deviation.
 3. UNet + text encoder: epsilon prediction on the SD scaled-linear schedule
-   (betas 0.00085..0.012, 1000 steps, t uniform), captions replaced by the
+   (betas 0.00085..0.012, 1000 steps, t uniform; min-SNR loss weighting,
+   gamma 5, Hang et al. 2023), captions replaced by the
    empty prompt 10% of the time (for classifier-free guidance), AdamW with
    warm-up and cosine decay, and an exponential moving average of the weights
    (what is exported).
@@ -23,9 +30,9 @@ what the C++ engine runs.
    the latents plus a little noise: sharper shapes than the joint training
    gives in the time.
 
-usage: /usr/bin/python3 train_image_model.py WORK_DIR [--images N] [--vae-crop-steps N] [--vae-steps N]
-       [--unet-steps N] [--decoder-steps N] [--part all|unet|decoder]
-WORK_DIR holds data.npz, tokenizer/, vae_crops.pt, vae.pt, latents.pt, unet.pt, decoder.pt (checkpoints
+usage: /usr/bin/python3 train_image_model.py WORK_DIR [--images N] [--vae-steps N] [--codec-images N]
+       [--unet-steps N] [--unet-lr LR] [--decoder-steps N] [--part all|unet|decoder]
+WORK_DIR holds data.npz, codec.npz, tokenizer/, vae.pt, latents.pt, unet.pt, decoder.pt (checkpoints
 every --save-every steps; an existing one is resumed, a finished stage skipped)
 and log.tsv.
 """
@@ -37,7 +44,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "reference", "image"))
@@ -45,16 +51,20 @@ import clip_text  # noqa: E402
 import unet  # noqa: E402
 import vae  # noqa: E402
 
+import check_image_prompts  # noqa: E402
 import clip_vocab  # noqa: E402
 import shapes  # noqa: E402
 
-VAE_CONFIG = dict(ch=32, ch_mult=(1, 1, 2, 2), num_res_blocks=0, z_channels=4, embed_dim=4)
-UNET_CONFIG = dict(in_channels=4, out_channels=4, model_channels=32, channel_mult=(1, 2), n_res_blocks=1,
-                   attention_levels=(0, 1), context_dim=64, n_heads=8, transformer_depth=1)
+VAE_CONFIG = dict(ch=32, ch_mult=(1, 1, 2), num_res_blocks=1, z_channels=4, embed_dim=4, norm_groups=8)
+# Three levels (16, 8, 4 latent pixels), the spatial transformers on the two coarser ones (attention over the
+# 256 pixels of the first level doubled the step time).
+UNET_CONFIG = dict(in_channels=4, out_channels=4, model_channels=32, channel_mult=(1, 2, 2), n_res_blocks=1,
+                   attention_levels=(1, 2), context_dim=64, n_heads=4, transformer_depth=1, norm_groups=8)
 CLIP_LAYERS, CLIP_DIM, CLIP_FFN = 1, 64, 128  # one head of 64 (clip_text.HEAD_DIM)
 LATENT_SCALE = 0.18215
 TRAIN_STEPS, BETA_START, BETA_END = 1000, 0.00085, 0.012
 CAPTION_DROPOUT = 0.1
+MIN_SNR_GAMMA = 5.0
 
 
 def clip_config(vocab_size):
@@ -100,16 +110,21 @@ def make_data(work, n_images):
     return images, captions, clip_vocab.ClipVocab(clip_vocab.read_merges(tok_dir))
 
 
+def make_codec_data(work, n_images):
+    path = os.path.join(work, "codec.npz")
+    if not os.path.exists(path):
+        np.savez(path, images=shapes.codec_images(n_images, seed=4))
+    return torch.from_numpy(np.load(path)["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
 # ---- VAE ------------------------------------------------------------------------------------------------
 
-def train_vae(work, name, images, steps, batch, crop, peak_lr, init=None, kl_weight=1e-6, save_every=200):
-    """Trains the VAE on random crops (multiples of 8 pixels) from `init` (a state dict) or random weights;
-    checkpoint WORK/NAME.pt."""
+def train_vae(work, images, steps, peak_lr=2e-3, batch=8, kl_weight=1e-6, save_every=200):
+    """Trains the VAE on whole images from random weights; checkpoint WORK/vae.pt."""
+    name = "vae"
     path = os.path.join(work, name + ".pt")
     torch.manual_seed(2)
     model = vae.AutoencoderKL(**VAE_CONFIG)
-    if init is not None:
-        model.load_state_dict(init)
     opt = torch.optim.AdamW(model.parameters(), lr=peak_lr, weight_decay=0.0)
     step = 0
     if os.path.exists(path):
@@ -119,14 +134,12 @@ def train_vae(work, name, images, steps, batch, crop, peak_lr, init=None, kl_wei
         step = state["step"]
     if step >= steps:
         return model.eval()
-    log(work, f"{name}: {sum(p.numel() for p in model.parameters())} parameters, {crop} x {crop} crops, "
-              f"from step {step} of {steps}")
+    log(work, f"{name}: {sum(p.numel() for p in model.parameters())} parameters, from step {step} of {steps}")
     start, smoothed = time.time(), None
     while step < steps:
         g = torch.Generator().manual_seed(1000 + step)
         idx = torch.randint(0, images.shape[0], (batch,), generator=g)
-        y0, x0 = (torch.randint(0, (shapes.SIZE - crop) // 8 + 1, (2, batch), generator=g) * 8).tolist()
-        x = torch.stack([images[i, :, a:a + crop, b:b + crop] for i, a, b in zip(idx.tolist(), y0, x0)])
+        x = images[idx]
         mean, logvar = model.encode(x)
         z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=g)
         rec = model.decode(z)
@@ -158,6 +171,19 @@ def scale_latents(model, latents):
     return latents * k
 
 
+def reconstruction_check(work, name, model, count=100):
+    """Logs how the prompt-adherence checker classifies the VAE's reconstructions (encode, decode, no
+    diffusion) of `count` held-out scenes: they bound what the whole model can score."""
+    scenes = shapes.held_out_scenes(count)
+    x = torch.from_numpy(np.stack([shapes.render(s) for s in scenes])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.no_grad():
+        rec = model.decode(model.encode(x)[0])
+    rgb = ((rec.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    figures = check_image_prompts.score(scenes, [check_image_prompts.classify(im) for im in rgb])
+    log(work, f"{name} reconstructions of {count} held-out scenes: " +
+        ", ".join(f"{p} {v * 100:.0f}%" for p, v in figures.items()))
+
+
 def encode_all(work, model, images):
     path = os.path.join(work, "latents.pt")
     if os.path.exists(path):
@@ -171,6 +197,7 @@ def encode_all(work, model, images):
     log(work, f"vae: latent std x {LATENT_SCALE} = {(latents * LATENT_SCALE).std().item():.3f}, "
               f"reconstruction L1 on 512 images {(rec.clamp(-1, 1) - images[:512]).abs().mean().item() * 127.5:.2f}"
               " / 255")
+    reconstruction_check(work, "vae", model)
     save(path, {"latents": latents, "vae": model.state_dict()})
     return latents
 
@@ -225,7 +252,7 @@ class Denoiser(torch.nn.Module):
         return self.unet(x, t, self.text(ids))
 
 
-def train_unet(work, latents, captions, vocab, steps, batch=16, peak_lr=1e-3, ema_decay=0.995, save_every=100):
+def train_unet(work, latents, captions, vocab, steps, peak_lr, batch=32, ema_decay=0.998, save_every=100):
     path = os.path.join(work, "unet.pt")
     torch.manual_seed(3)
     model = Denoiser(len(vocab))
@@ -260,7 +287,11 @@ def train_unet(work, latents, captions, vocab, steps, batch=16, peak_lr=1e-3, em
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
         cond = ids[idx].clone()
         cond[torch.rand(batch, generator=g) < CAPTION_DROPOUT] = empty
-        loss = F.mse_loss(model(xt, t.float(), cond), eps)
+        # Min-SNR weighting: the per-sample loss x min(SNR, gamma) / SNR, so that the nearly clean steps (high
+        # SNR, easy) do not dominate the gradient over the noisy ones that decide colours and shapes.
+        snr = ac[t] / (1 - ac[t])
+        weight = snr.clamp(max=MIN_SNR_GAMMA) / snr
+        loss = (weight * ((model(xt, t.float(), cond) - eps) ** 2).mean(dim=(1, 2, 3))).mean()
         for group in opt.param_groups:
             group["lr"] = lr_at(step, steps, peak_lr, 100)
         opt.zero_grad()
@@ -283,10 +314,11 @@ def train_unet(work, latents, captions, vocab, steps, batch=16, peak_lr=1e-3, em
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
-    ap.add_argument("--images", type=int, default=8000)
-    ap.add_argument("--vae-crop-steps", type=int, default=1500)
-    ap.add_argument("--vae-steps", type=int, default=400)
-    ap.add_argument("--unet-steps", type=int, default=1800)
+    ap.add_argument("--images", type=int, default=20000)
+    ap.add_argument("--vae-steps", type=int, default=1500)
+    ap.add_argument("--codec-images", type=int, default=10000)
+    ap.add_argument("--unet-steps", type=int, default=4000)
+    ap.add_argument("--unet-lr", type=float, default=1e-3)
     ap.add_argument("--decoder-steps", type=int, default=2500)
     ap.add_argument("--part", choices=["all", "unet", "decoder"], default="all",
                     help="after the latents: both stages (one after the other) or one of them (they are "
@@ -297,12 +329,11 @@ def main():
     torch.use_deterministic_algorithms(True)
     os.makedirs(args.work, exist_ok=True)
     images, captions, vocab = make_data(args.work, args.images)
-    crops = train_vae(args.work, "vae_crops", images, args.vae_crop_steps, batch=8, crop=32, peak_lr=2e-3)
-    autoencoder = train_vae(args.work, "vae", images, args.vae_steps, batch=4, crop=shapes.SIZE, peak_lr=1e-3,
-                            init=crops.state_dict())
+    codec = make_codec_data(args.work, args.codec_images)
+    autoencoder = train_vae(args.work, torch.cat([images[:codec.shape[0]], codec]), args.vae_steps)
     latents = encode_all(args.work, autoencoder, images)
     if args.part in ("all", "unet"):
-        train_unet(args.work, latents, captions, vocab, args.unet_steps)
+        train_unet(args.work, latents, captions, vocab, args.unet_steps, args.unet_lr)
     if args.part in ("all", "decoder"):
         train_decoder(args.work, autoencoder, images, latents, args.decoder_steps)
     log(args.work, "done")

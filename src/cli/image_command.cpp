@@ -104,14 +104,20 @@ Result<std::string> find_default_image_model() {
                            "AIGC_MODELS_DIR to the folder holding " + kDefaultImageModel);
 }
 
-// The image side a model was trained at: a diffusers folder's unet/config.json "sample_size" (latent pixels) x 8,
-// as diffusers takes it; 512 (SD 1.x) when the model does not say.
+// The image side a model was trained at, as diffusers takes it: a diffusers folder's unet/config.json
+// "sample_size" (latent pixels) x the VAE's scale, 2^(levels - 1) from vae/config.json "block_out_channels"
+// (8 when it does not say); 512 (SD 1.x) when the model does not say.
 int native_image_side(const std::string& model) {
-  std::ifstream f(std::filesystem::path(model) / "unet" / "config.json");
-  if (!f) return 512;
-  const nlohmann::json config = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
-  const auto it = config.is_object() ? config.find("sample_size") : config.end();
-  return it != config.end() && it->is_number_integer() && it->get<int>() > 0 ? 8 * it->get<int>() : 512;
+  auto read = [&](const char* part) {
+    std::ifstream f(std::filesystem::path(model) / part / "config.json");
+    return f ? nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false) : nlohmann::json();
+  };
+  const nlohmann::json unet = read("unet"), vae = read("vae");
+  const auto size = unet.is_object() ? unet.find("sample_size") : unet.end();
+  if (size == unet.end() || !size->is_number_integer() || size->get<int>() <= 0 || size->get<int>() > 1024) return 512;
+  const auto levels = vae.is_object() ? vae.find("block_out_channels") : vae.end();
+  const bool known = levels != vae.end() && levels->is_array() && !levels->empty() && levels->size() <= 4;
+  return size->get<int>() * (known ? 1 << (levels->size() - 1) : 8);
 }
 
 // Values from a PNG's "parameters" text; flags given on the command line win.
@@ -197,6 +203,7 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
   r.seed = o.seed >= 0 ? uint64_t(o.seed) : uint64_t(std::random_device{}() & 0xFFFFFFFFu);
 
   std::optional<Image> init, mask;
+  std::vector<int64_t> noise_shape;
   if (!o.init_image.empty()) {
     AIGC_ASSIGN_OR_RETURN(init, load_image(o.init_image));
     r.init_image = &*init;
@@ -208,11 +215,11 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
   }
   if (!o.noise.empty()) {
     AIGC_ASSIGN_OR_RETURN(NpyArray a, read_npy(o.noise));
-    if (a.shape.size() != 4 || a.shape[1] != 4 || a.shape[2] != o.height / 8 || a.shape[3] != o.width / 8)
-      return Status::invalid_argument(o.noise + ": noise must be float32 Nx4x" + std::to_string(o.height / 8) + "x" +
-                                      std::to_string(o.width / 8) + " for a " + std::to_string(o.width) + "x" +
-                                      std::to_string(o.height) + " image");
+    if (a.shape.size() != 4 || a.shape[1] != 4)
+      return Status::invalid_argument(o.noise + ": noise must be float32 N x 4 x height/8 x width/8 (height/4 x "
+                                      "width/4 for a model whose VAE scales by 4)");
     r.noise_items = a.shape[0];
+    noise_shape = a.shape;
     r.noise = std::move(a.data);
   }
   std::vector<LoraSpec> loras;
@@ -241,6 +248,11 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
   const double load_seconds = now_seconds() - t_load;
 
   SdPipeline pipeline(tokenizer, text_encoder, unet, vae);
+  const int64_t f = pipeline.latent_scale();
+  if (!o.noise.empty() && (noise_shape[2] != r.height / f || noise_shape[3] != r.width / f))
+    return Status::invalid_argument(o.noise + ": noise must be float32 Nx4x" + std::to_string(r.height / f) + "x" +
+                                    std::to_string(r.width / f) + " for a " + std::to_string(r.width) + "x" +
+                                    std::to_string(r.height) + " image");
   AIGC_RETURN_IF_ERROR(pipeline.validate(r));
   ProgressBar bar(r.batch);
   AIGC_ASSIGN_OR_RETURN(GeneratedImages out,
@@ -289,8 +301,8 @@ void add_image_command(CLI::App& app) {
                 "euler, euler_a, heun, dpmpp_2m, dpmpp_2m_karras, ddim, lcm (or the web UI names)")->capture_default_str();
   c->add_option("--scheduler", o->scheduler, "sigma spacing: normal or karras")->capture_default_str();
   c->add_option("--seed", o->seed, "seed (-1: random); batch item k uses seed + k")->capture_default_str();
-  c->add_option("-W,--width", o->width, "width, a multiple of 8 (default: the model's own, else 512)");
-  c->add_option("-H,--height", o->height, "height, a multiple of 8 (default: the model's own, else 512)");
+  c->add_option("-W,--width", o->width, "width, a multiple of the VAE's scale (8 for SD; default: the model's own, else 512)");
+  c->add_option("-H,--height", o->height, "height, a multiple of the VAE's scale (8 for SD; default: the model's own, else 512)");
   c->add_option("--max-size", o->max_side, "largest width or height accepted")->capture_default_str();
   c->add_option("--batch", o->batch, "number of images")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--clip-skip", o->clip_skip, "use the text encoder's n-th layer from the end")->capture_default_str();

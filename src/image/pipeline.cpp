@@ -16,17 +16,17 @@ namespace {
 
 std::string size_string(int64_t w, int64_t h) { return std::to_string(w) + "x" + std::to_string(h); }
 
-// The mask (white = repaint) at latent size: the mean of each 8x8 block of
-// its gray levels in [0, 1]: [H/8, W/8].
-std::vector<float> latent_mask(const std::vector<float>& mask, int64_t H, int64_t W) {
-  const int64_t h = H / 8, w = W / 8;
+// The mask (white = repaint) at latent size: the mean of each f x f block
+// (f = the VAE's scale, 8 for SD) of its gray levels in [0, 1]: [H/f, W/f].
+std::vector<float> latent_mask(const std::vector<float>& mask, int64_t H, int64_t W, int64_t f) {
+  const int64_t h = H / f, w = W / f;
   std::vector<float> m(static_cast<size_t>(h * w));
   for (int64_t y = 0; y < h; ++y)
     for (int64_t x = 0; x < w; ++x) {
       float sum = 0;
-      for (int64_t dy = 0; dy < 8; ++dy)
-        for (int64_t dx = 0; dx < 8; ++dx) sum += mask[size_t((8 * y + dy) * W + 8 * x + dx)];
-      m[size_t(y * w + x)] = sum / 64.0f;
+      for (int64_t dy = 0; dy < f; ++dy)
+        for (int64_t dx = 0; dx < f; ++dx) sum += mask[size_t((f * y + dy) * W + f * x + dx)];
+      m[size_t(y * w + x)] = sum / float(f * f);
     }
   return m;
 }
@@ -34,12 +34,12 @@ std::vector<float> latent_mask(const std::vector<float>& mask, int64_t H, int64_
 // The mask as the 9-channel (inpainting) UNets were trained on it, as the
 // diffusers inpainting pipeline and the web UI give it: binarized (gray level
 // >= 0.5 is 1), then reduced by nearest-neighbour sampling (torch's
-// interpolate(mode="nearest")), i.e. pixel (8y, 8x) of each 8x8 block: [H/8, W/8].
-std::vector<float> binary_latent_mask(const std::vector<float>& mask, int64_t H, int64_t W) {
-  const int64_t h = H / 8, w = W / 8;
+// interpolate(mode="nearest")), i.e. pixel (fy, fx) of each f x f block: [H/f, W/f].
+std::vector<float> binary_latent_mask(const std::vector<float>& mask, int64_t H, int64_t W, int64_t f) {
+  const int64_t h = H / f, w = W / f;
   std::vector<float> m(static_cast<size_t>(h * w));
   for (int64_t y = 0; y < h; ++y)
-    for (int64_t x = 0; x < w; ++x) m[size_t(y * w + x)] = mask[size_t(8 * y * W + 8 * x)] >= 0.5f ? 1.0f : 0.0f;
+    for (int64_t x = 0; x < w; ++x) m[size_t(y * w + x)] = mask[size_t(f * y * W + f * x)] >= 0.5f ? 1.0f : 0.0f;
   return m;
 }
 
@@ -99,10 +99,14 @@ LatentHook latent_masking(const std::vector<float>& mask, const std::vector<floa
 
 bool SdPipeline::is_inpainting_model() const { return unet_->config().in_channels == 9; }
 
+int64_t SdPipeline::latent_scale() const { return vae_->config().scale(); }
+
 Status SdPipeline::validate(const ImageRequest& r) const {
+  const int64_t f = latent_scale();
   auto side = [&](const char* name, int v) -> Status {
-    if (v <= 0 || v % 8 != 0)
-      return Status::invalid_argument(std::string(name) + " " + std::to_string(v) + " is not a positive multiple of 8");
+    if (v <= 0 || v % f != 0)
+      return Status::invalid_argument(std::string(name) + " " + std::to_string(v) + " is not a positive multiple of " +
+                                      std::to_string(f));
     if (v > r.max_side)
       return Status::invalid_argument(std::string(name) + " " + std::to_string(v) + " is above the maximum " +
                                       std::to_string(r.max_side));
@@ -117,7 +121,7 @@ Status SdPipeline::validate(const ImageRequest& r) const {
   if (r.comma_backtrack < 0 || r.comma_backtrack > kClipWindowTokens)
     return Status::invalid_argument("comma backtrack " + std::to_string(r.comma_backtrack) + " is not in 0.." +
                                     std::to_string(kClipWindowTokens));
-  const int64_t latent = 4 * int64_t(r.width / 8) * (r.height / 8);
+  const int64_t latent = 4 * int64_t(r.width / f) * (r.height / f);
   if (!r.noise.empty()) {
     if (r.noise_items != 1 && r.noise_items != r.batch)
       return Status::invalid_argument("noise has " + std::to_string(r.noise_items) + " items; expected 1 or the batch " +
@@ -125,7 +129,7 @@ Status SdPipeline::validate(const ImageRequest& r) const {
     if (int64_t(r.noise.size()) != r.noise_items * latent)
       return Status::invalid_argument("noise has " + std::to_string(r.noise.size()) + " values; a " +
                                       size_string(r.width, r.height) + " image needs " + std::to_string(r.noise_items) +
-                                      "x4x" + std::to_string(r.height / 8) + "x" + std::to_string(r.width / 8));
+                                      "x4x" + std::to_string(r.height / f) + "x" + std::to_string(r.width / f));
   }
   if (r.init_image) {
     if (r.init_image->width != r.width || r.init_image->height != r.height)
@@ -148,7 +152,8 @@ Status SdPipeline::validate(const ImageRequest& r) const {
 
 Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageProgressFn& progress) const {
   AIGC_RETURN_IF_ERROR(validate(r));
-  const int64_t H = r.height, W = r.width, h = H / 8, w = W / 8, hw = h * w, n = 4 * hw;
+  const int64_t f = latent_scale();
+  const int64_t H = r.height, W = r.width, h = H / f, w = W / f, hw = h * w, n = 4 * hw;
 
   AIGC_ASSIGN_OR_RETURN(PromptConditioning pc,
                         encode_prompts(*tokenizer_, *text_encoder_, r.prompt, r.negative, r.clip_skip, r.comma_backtrack));
@@ -172,7 +177,7 @@ Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageP
   std::vector<float> mask_pixels;
   if (r.mask) {
     mask_pixels = mask_to_float(*r.mask);
-    mask_latent = latent_mask(mask_pixels, H, W);
+    mask_latent = latent_mask(mask_pixels, H, W, f);
   }
   if (r.init_image) {
     const std::vector<float> pixels = image_to_planar(*r.init_image);
@@ -186,7 +191,7 @@ Result<GeneratedImages> SdPipeline::generate(const ImageRequest& r, const ImageP
     std::vector<float> masked(size_t(3 * H * W), 0.0f);
     std::vector<float> binary_mask(size_t(hw), 1.0f);
     if (r.mask) {
-      binary_mask = binary_latent_mask(mask_pixels, H, W);
+      binary_mask = binary_latent_mask(mask_pixels, H, W, f);
       masked = image_to_planar(*r.init_image);
       for (int64_t c = 0; c < 3; ++c)
         for (int64_t i = 0; i < H * W; ++i)

@@ -100,6 +100,9 @@ class SdPipeline {
 
   bool is_inpainting_model() const;  // UNet with 9 input channels
 
+  // Image pixels per latent pixel: the VAE's scale (8 for SD 1.x; the shipped demonstration model's is 4).
+  int64_t latent_scale() const;
+
  private:
   const ClipTokenizer* tokenizer_;
   const ClipTextEncoder* text_encoder_;

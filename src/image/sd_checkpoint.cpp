@@ -7,6 +7,8 @@
 #include <functional>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "formats/safetensors.h"
 #include "image/diffusers_names.h"
 
@@ -162,6 +164,23 @@ Result<std::string> component_file(const std::string& dir, const std::string& ba
   return Status::not_found(dir + ": no " + base + ".safetensors (or sharded .safetensors.index.json)");
 }
 
+// A diffusers component folder's config.json "norm_num_groups" (GroupNorm
+// groups; SD's 32 when the file or the key is absent) into `store`.
+Status read_norm_groups(const std::string& dir, WeightStore& store) {
+  const std::string path = dir + "/config.json";
+  std::ifstream f(path);
+  if (!f) return {};
+  const nlohmann::json config = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  if (config.is_discarded() || !config.is_object())
+    return Status::invalid_argument(path + ": not a JSON object");
+  const auto it = config.find("norm_num_groups");
+  if (it == config.end()) return {};
+  if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 4096)
+    return Status::invalid_argument(path + ": norm_num_groups " + it->dump() + " is not an integer in 1..4096");
+  store.set_norm_groups(it->get<int64_t>());
+  return {};
+}
+
 }  // namespace
 
 SdCheckpoint::SdCheckpoint() = default;
@@ -239,9 +258,10 @@ Status SdCheckpoint::open_diffusers_folder(const std::string& dir) {
     }
   }
   AIGC_RETURN_IF_ERROR(check_cross_attention_width(unet_, unet_path));
+  AIGC_RETURN_IF_ERROR(read_norm_groups(dir + "/unet", unet_));
 
-  AIGC_ASSIGN_OR_RETURN(std::string vae_path, component_file(dir + "/vae", "diffusion_pytorch_model"));
-  AIGC_RETURN_IF_ERROR(open_vae_override(vae_path));
+  if (!fs::is_directory(dir + "/vae")) return Status::not_found(dir + ": no vae/ folder");
+  AIGC_RETURN_IF_ERROR(open_vae_override(dir + "/vae"));
 
   AIGC_ASSIGN_OR_RETURN(std::string text_path, component_file(dir + "/text_encoder", "model"));
   AIGC_ASSIGN_OR_RETURN(SafetensorsSet text_file, open_safetensors(text_path));
@@ -285,6 +305,7 @@ Status SdCheckpoint::open_vae_override(const std::string& path) {
                                     std::string(kVaePrefix) + "'; it has " + std::to_string(set.tensors().size()) +
                                     " tensors" + some_names(set));
   }
+  if (fs::is_directory(path)) AIGC_RETURN_IF_ERROR(read_norm_groups(path, vae));
   vae_ = std::move(vae);
   return {};
 }

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -232,6 +234,36 @@ TEST(SdCheckpoint, PicklesAreRefusedWithAConversionHint) {
   }
   EXPECT_NE(SdCheckpoint::open(kDir + "pickle_named.safetensors").status().message().find("by its content"),
             std::string::npos);
+}
+
+TEST(SdCheckpoint, DiffusersConfigGivesTheGroupNormGroups) {
+  EXPECT_EQ(open_ok("tiny_sd_diffusers").unet().norm_groups(), 32);  // config.json without norm_num_groups
+  EXPECT_EQ(open_ok("tiny_sd_diffusers").vae().norm_groups(), 32);   // no config.json
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "sd_norm_groups";
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(kDir + "tiny_sd_diffusers", dir, std::filesystem::copy_options::recursive);
+  auto write = [&](const char* component, const char* text) { std::ofstream(dir / component / "config.json") << text; };
+  write("unet", R"({"_class_name": "UNet2DConditionModel", "norm_num_groups": 4})");
+  write("vae", R"({"_class_name": "AutoencoderKL", "norm_num_groups": 8})");
+  Result<SdCheckpoint> ckpt = SdCheckpoint::open(dir.string());
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status().to_string();
+  EXPECT_EQ(ckpt.value().unet().norm_groups(), 4);
+  EXPECT_EQ(ckpt.value().vae().norm_groups(), 8);
+  // The separate VAE given as a folder brings its own.
+  Result<SdCheckpoint> with_vae = SdCheckpoint::open(kDir + "tiny_sd.safetensors", {(dir / "vae").string()});
+  ASSERT_TRUE(with_vae.ok()) << with_vae.status().to_string();
+  EXPECT_EQ(with_vae.value().vae().norm_groups(), 8);
+  for (const char* bad : {R"({"norm_num_groups": 0})", R"({"norm_num_groups": "8"})", R"({"norm_num_groups": 1e9})"}) {
+    write("unet", bad);
+    Result<SdCheckpoint> r = SdCheckpoint::open(dir.string());
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().to_string().find("unet/config.json: norm_num_groups"), std::string::npos) << r.status().to_string();
+  }
+  write("unet", "[1, 2");
+  Result<SdCheckpoint> r = SdCheckpoint::open(dir.string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().to_string().find("unet/config.json: not a JSON object"), std::string::npos) << r.status().to_string();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SdCheckpoint, MissingPathsAreErrors) {

@@ -345,7 +345,7 @@ Status Unet::forward(const float* x, int64_t n, int64_t h, int64_t w, const floa
     hidden = run_block(b, cat.data(), s, skips.empty() ? s : skips.back().second, emb_silu.data(), context,
                        n_tokens, pool);
   }
-  group_norm(hidden.data(), hidden.data(), m.out_norm.weight, m.out_norm.bias, m.out_norm.eps, n, s.c, s.h, s.w, 32);
+  group_norm(hidden.data(), hidden.data(), m.out_norm.weight, m.out_norm.bias, m.out_norm.eps, n, s.c, s.h, s.w, m.out_norm.groups);
   silu(hidden.data(), hidden.data(), s.size());
   m.out_conv.forward(out, hidden.data(), n, s.h, s.w);
   return Status::ok_status();

@@ -19,7 +19,6 @@ namespace aigc {
 
 namespace {
 
-constexpr int64_t kGroups = 32;  // GroupNorm32 of ldm
 // Fewest 2x2 tiles (whole batch) for a 3x3 convolution to run as Winograd: its
 // kernel transform per call is 16 C_out C_in writes, against 16 C_out C_in
 // multiply-adds per tile (at 512 x 512, batch 2: the 64 x 64 and 32 x 32 maps).
@@ -27,7 +26,7 @@ constexpr int64_t kMinWinogradTiles = 512;
 
 // out = silu(group_norm(in))
 void group_norm_silu(float* out, const float* in, const UnetNorm& norm, int64_t n, int64_t c, int64_t h, int64_t w) {
-  group_norm(out, in, norm.weight, norm.bias, norm.eps, n, c, h, w, kGroups);
+  group_norm(out, in, norm.weight, norm.bias, norm.eps, n, c, h, w, norm.groups);
   silu(out, out, n * c * h * w);
 }
 
@@ -171,16 +170,17 @@ Result<UnetNorm> UnetNorm::load(const WeightStore& ws, UnetParams& params, const
                                 float eps) {
   AIGC_ASSIGN_OR_RETURN(Tensor weight, ws.get(prefix + "weight", {c}));
   AIGC_ASSIGN_OR_RETURN(Tensor bias, ws.get(prefix + "bias", {c}));
-  return UnetNorm{params.f32(weight), params.f32(bias), eps};
+  return UnetNorm{params.f32(weight), params.f32(bias), eps, ws.norm_groups()};
 }
 
 // ---- ResBlock ----
 
 Result<UnetResBlock> UnetResBlock::load(const WeightStore& ws, UnetParams& params, const std::string& prefix,
                                         int64_t c_in, int64_t c_out, int64_t emb_dim) {
-  if (c_in % kGroups || c_out % kGroups) {
+  if (c_in % ws.norm_groups() || c_out % ws.norm_groups()) {
     return Status::invalid_argument(ws.component() + ": " + prefix + ": channels " + std::to_string(c_in) + " -> " +
-                                    std::to_string(c_out) + " are not multiples of the 32 GroupNorm groups");
+                                    std::to_string(c_out) + " are not multiples of the " +
+                                    std::to_string(ws.norm_groups()) + " GroupNorm groups");
   }
   UnetResBlock r;
   r.c_in = c_in;
@@ -301,9 +301,10 @@ double UnetTransformerBlock::flops(int64_t n, int64_t T, int64_t L) const {
 Result<UnetSpatialTransformer> UnetSpatialTransformer::load(const WeightStore& ws, UnetParams& params,
                                                             const std::string& prefix, int64_t c,
                                                             int64_t context_dim, int64_t n_heads, int64_t depth) {
-  if (c % kGroups || c % n_heads) {
+  if (c % ws.norm_groups() || c % n_heads) {
     return Status::invalid_argument(ws.component() + ": " + prefix + ": " + std::to_string(c) +
-                                    " channels are not a multiple of the 32 GroupNorm groups and " +
+                                    " channels are not a multiple of the " + std::to_string(ws.norm_groups()) +
+                                    " GroupNorm groups and " +
                                     std::to_string(n_heads) + " heads");
   }
   UnetSpatialTransformer st;
@@ -325,7 +326,7 @@ void UnetSpatialTransformer::forward(float* x, int64_t n, int64_t h, int64_t w, 
                                      UnetScratch& pool) const {
   const int64_t T = h * w;
   UnetScratch::Buffer normed = pool.get(n * c * T), tokens = pool.get(n * T * c);
-  group_norm(normed.data(), x, norm.weight, norm.bias, norm.eps, n, c, h, w, kGroups);
+  group_norm(normed.data(), x, norm.weight, norm.bias, norm.eps, n, c, h, w, norm.groups);
   maps_to_tokens(tokens.data(), normed.data(), n, c, T);
   proj_in.forward(normed.data(), tokens.data(), n * T);  // normed now holds the token rows [n, T, c]
   for (const UnetTransformerBlock& block : blocks) block.forward(normed.data(), n, T, context, L, n_heads, pool);

@@ -93,10 +93,11 @@ struct UnetLinear {  // weight [n_out, n_in] (or a 1x1 conv [n_out, n_in, 1, 1])
   double flops(int64_t n_rows) const { return 2.0 * double(n_rows) * double(n_out) * double(n_in); }
 };
 
-struct UnetNorm {  // GroupNorm(32) or LayerNorm affine, [C] each
+struct UnetNorm {  // GroupNorm or LayerNorm affine, [C] each
   const float* weight = nullptr;
   const float* bias = nullptr;
   float eps = 1e-5f;
+  int64_t groups = 32;  // GroupNorm only: the WeightStore's norm_groups()
 
   static Result<UnetNorm> load(const WeightStore& ws, UnetParams& params, const std::string& prefix, int64_t c,
                                float eps);

@@ -24,7 +24,6 @@ namespace aigc {
 
 namespace {
 
-constexpr int64_t kGroups = 32;
 constexpr float kNormEps = 1e-6f;
 constexpr float kLogvarMin = -30.0f, kLogvarMax = 20.0f;
 constexpr int64_t kMaxLatentSide = 4096;  // 32768 pixels at f = 8
@@ -39,6 +38,7 @@ struct Conv {
 
 struct Norm {  // GroupNorm affine
   std::vector<float> weight, bias;  // [C]
+  int64_t groups = 32;
 };
 
 struct Linear {  // a 1x1 conv used on [T, C] rows
@@ -160,11 +160,12 @@ Result<Conv> load_conv(const WeightStore& w, const std::string& prefix, int64_t 
 }
 
 Result<Norm> load_norm(const WeightStore& w, const std::string& prefix, int64_t c) {
-  if (c % kGroups != 0) {
+  if (c % w.norm_groups() != 0) {
     return Status::invalid_argument(w.component() + ": '" + prefix + "' normalises " + std::to_string(c) +
-                                    " channels, not a multiple of the " + std::to_string(kGroups) + " groups");
+                                    " channels, not a multiple of the " + std::to_string(w.norm_groups()) + " groups");
   }
   Norm n;
+  n.groups = w.norm_groups();
   AIGC_ASSIGN_OR_RETURN(n.weight, load_vector(w, prefix + ".weight", c));
   AIGC_ASSIGN_OR_RETURN(n.bias, load_vector(w, prefix + ".bias", c));
   return n;
@@ -339,7 +340,7 @@ Map conv(const Conv& c, const float* in, int64_t h, int64_t w, ActivationMeter& 
 Map conv(const Conv& c, const Map& x) { return conv(c, x.data(), x.h, x.w, x.meter()); }
 
 void group_norm_map(const Norm& n, const Map& x, float* out) {
-  group_norm(out, x.data(), n.weight.data(), n.bias.data(), kNormEps, 1, x.c, x.h, x.w, kGroups);
+  group_norm(out, x.data(), n.weight.data(), n.bias.data(), kNormEps, 1, x.c, x.h, x.w, n.groups);
 }
 
 // x = silu(group_norm(x))

@@ -17,7 +17,7 @@
 //   ResnetBlock(x) = skip(x) + conv2(silu(norm2(conv1(silu(norm1(x))))))
 //   AttnBlock(x) = x + proj_out(softmax(q k^T / sqrt(C)) v), q, k, v = 1x1
 //                  convs of norm(x), one head over the pixels
-//   GroupNorm: 32 groups, eps 1e-6.
+//   GroupNorm: the store's norm_groups() groups (32 in SD), eps 1e-6.
 //
 // The configuration (levels, channels, blocks per level) comes from the
 // tensor shapes; load() names any missing or mis-shaped tensor. The encoder

@@ -55,11 +55,16 @@ class WeightStore {
   Result<Tensor> get(const std::string& name) const;
 
   const std::string& component() const { return component_; }
+  // GroupNorm groups of the component's layers: SD's 32 unless a diffusers
+  // config.json says otherwise ("norm_num_groups").
+  int64_t norm_groups() const { return norm_groups_; }
+  void set_norm_groups(int64_t groups) { norm_groups_ = groups; }
   size_t size() const { return tensors_.size(); }
   const std::map<std::string, Tensor>& tensors() const { return tensors_; }
 
  private:
   std::string component_;
+  int64_t norm_groups_ = 32;
   std::map<std::string, Tensor> tensors_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;
 };

@@ -16,7 +16,7 @@ the original parameter names (a single-file checkpoint stores them under
                                    size was halved; then conv3x3)
   out.{0,2}                        GroupNorm, SiLU, conv3x3(mc, out_channels)
 
-GroupNorm: 32 groups, eps 1e-5 in the ResBlocks and `out`, 1e-6 in the
+GroupNorm: norm_groups groups (32 in SD; diffusers' norm_num_groups), eps 1e-5 in the ResBlocks and `out`, 1e-6 in the
 SpatialTransformer. LayerNorm eps 1e-5. Heads: n_heads, head dim = width /
 n_heads. The timestep embedding is cat(cos, sin) of t * 10000^(-i / half).
 
@@ -71,12 +71,12 @@ def timestep_embedding(t, dim, max_period=10000):
 
 
 class ResBlock(nn.Module):
-    def __init__(self, channels, emb_channels, out_channels):
+    def __init__(self, channels, emb_channels, out_channels, groups):
         super().__init__()
-        self.in_layers = nn.Sequential(nn.GroupNorm(32, channels), nn.SiLU(),
+        self.in_layers = nn.Sequential(nn.GroupNorm(groups, channels), nn.SiLU(),
                                        nn.Conv2d(channels, out_channels, 3, padding=1))
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, out_channels))
-        self.out_layers = nn.Sequential(nn.GroupNorm(32, out_channels), nn.SiLU(), nn.Dropout(0.0),
+        self.out_layers = nn.Sequential(nn.GroupNorm(groups, out_channels), nn.SiLU(), nn.Dropout(0.0),
                                         nn.Conv2d(out_channels, out_channels, 3, padding=1))
         self.skip_connection = nn.Identity() if channels == out_channels else nn.Conv2d(channels, out_channels, 1)
 
@@ -145,10 +145,10 @@ class BasicTransformerBlock(nn.Module):
 
 
 class SpatialTransformer(nn.Module):
-    def __init__(self, channels, heads, context_dim, depth, linear_proj):
+    def __init__(self, channels, heads, context_dim, depth, linear_proj, groups):
         super().__init__()
         self.linear_proj = linear_proj
-        self.norm = nn.GroupNorm(32, channels, eps=1e-6)
+        self.norm = nn.GroupNorm(groups, channels, eps=1e-6)
         self.proj_in = nn.Linear(channels, channels) if linear_proj else nn.Conv2d(channels, channels, 1)
         self.transformer_blocks = nn.ModuleList(
             [BasicTransformerBlock(channels, heads, channels // heads, context_dim) for _ in range(depth)])
@@ -190,21 +190,21 @@ class Upsample(nn.Module):
 
 class UNetModel(nn.Module):
     def __init__(self, in_channels, out_channels, model_channels, channel_mult, n_res_blocks, attention_levels,
-                 context_dim, n_heads, transformer_depth, linear_proj=False):
+                 context_dim, n_heads, transformer_depth, linear_proj=False, norm_groups=32):
         super().__init__()
         self.model_channels = model_channels
         emb = 4 * model_channels
         self.time_embed = nn.Sequential(nn.Linear(model_channels, emb), nn.SiLU(), nn.Linear(emb, emb))
 
         def transformer(ch):
-            return SpatialTransformer(ch, n_heads, context_dim, transformer_depth, linear_proj)
+            return SpatialTransformer(ch, n_heads, context_dim, transformer_depth, linear_proj, norm_groups)
 
         self.input_blocks = nn.ModuleList([nn.ModuleList([nn.Conv2d(in_channels, model_channels, 3, padding=1)])])
         skip_channels = [model_channels]
         ch = model_channels
         for level, mult in enumerate(channel_mult):
             for _ in range(n_res_blocks):
-                layers = [ResBlock(ch, emb, mult * model_channels)]
+                layers = [ResBlock(ch, emb, mult * model_channels, norm_groups)]
                 ch = mult * model_channels
                 if level in attention_levels:
                     layers.append(transformer(ch))
@@ -213,18 +213,19 @@ class UNetModel(nn.Module):
             if level != len(channel_mult) - 1:
                 self.input_blocks.append(nn.ModuleList([Downsample(ch)]))
                 skip_channels.append(ch)
-        self.middle_block = nn.ModuleList([ResBlock(ch, emb, ch), transformer(ch), ResBlock(ch, emb, ch)])
+        self.middle_block = nn.ModuleList([ResBlock(ch, emb, ch, norm_groups), transformer(ch),
+                                           ResBlock(ch, emb, ch, norm_groups)])
         self.output_blocks = nn.ModuleList()
         for level, mult in reversed(list(enumerate(channel_mult))):
             for i in range(n_res_blocks + 1):
-                layers = [ResBlock(ch + skip_channels.pop(), emb, mult * model_channels)]
+                layers = [ResBlock(ch + skip_channels.pop(), emb, mult * model_channels, norm_groups)]
                 ch = mult * model_channels
                 if level in attention_levels:
                     layers.append(transformer(ch))
                 if level and i == n_res_blocks:
                     layers.append(Upsample(ch))
                 self.output_blocks.append(nn.ModuleList(layers))
-        self.out = nn.Sequential(nn.GroupNorm(32, ch), nn.SiLU(), nn.Conv2d(model_channels, out_channels, 3, padding=1))
+        self.out = nn.Sequential(nn.GroupNorm(norm_groups, ch), nn.SiLU(), nn.Conv2d(model_channels, out_channels, 3, padding=1))
 
     @staticmethod
     def run_block(layers, h, emb, context, upsample_size=None):

@@ -13,7 +13,7 @@ Structure (ch = base channels, mult = ch_mult, L = len(mult), R = res blocks):
            levels from the deepest: decoder.up[i] has R + 1 ResnetBlocks to
            ch*mult[i], then (i != 0) nearest 2x + 3x3 conv; GroupNorm, SiLU,
            conv_out(-> 3).
-  GroupNorm: 32 groups, eps 1e-6. AttnBlock: single-head attention over the
+  GroupNorm: norm_groups groups (32 in SD; diffusers' norm_num_groups), eps 1e-6. AttnBlock: single-head attention over the
   pixels with 1x1 convs q, k, v, proj_out, scale 1/sqrt(C), residual.
 """
 import torch
@@ -28,16 +28,16 @@ SMALL_CONFIG = dict(ch=32, ch_mult=(1, 2, 2, 4), num_res_blocks=1, z_channels=4,
 LOGVAR_MIN, LOGVAR_MAX = -30.0, 20.0
 
 
-def group_norm(channels):
-    return nn.GroupNorm(32, channels, eps=1e-6, affine=True)
+def group_norm(channels, groups):
+    return nn.GroupNorm(groups, channels, eps=1e-6, affine=True)
 
 
 class ResnetBlock(nn.Module):
-    def __init__(self, c_in, c_out):
+    def __init__(self, c_in, c_out, groups):
         super().__init__()
-        self.norm1 = group_norm(c_in)
+        self.norm1 = group_norm(c_in, groups)
         self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
-        self.norm2 = group_norm(c_out)
+        self.norm2 = group_norm(c_out, groups)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
         if c_in != c_out:
             self.nin_shortcut = nn.Conv2d(c_in, c_out, 1)
@@ -50,9 +50,9 @@ class ResnetBlock(nn.Module):
 
 
 class AttnBlock(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, groups):
         super().__init__()
-        self.norm = group_norm(c)
+        self.norm = group_norm(c, groups)
         self.q = nn.Conv2d(c, c, 1)
         self.k = nn.Conv2d(c, c, 1)
         self.v = nn.Conv2d(c, c, 1)
@@ -70,11 +70,11 @@ class AttnBlock(nn.Module):
 
 
 class Mid(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, groups):
         super().__init__()
-        self.block_1 = ResnetBlock(c, c)
-        self.attn_1 = AttnBlock(c)
-        self.block_2 = ResnetBlock(c, c)
+        self.block_1 = ResnetBlock(c, c, groups)
+        self.attn_1 = AttnBlock(c, groups)
+        self.block_2 = ResnetBlock(c, c, groups)
 
     def forward(self, x):
         return self.block_2(self.attn_1(self.block_1(x)))
@@ -99,7 +99,7 @@ class Upsample(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, in_channels=3):
+    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, groups, in_channels=3):
         super().__init__()
         self.conv_in = nn.Conv2d(in_channels, ch, 3, padding=1)
         self.down = nn.ModuleList()
@@ -108,13 +108,13 @@ class Encoder(nn.Module):
             level = nn.Module()
             level.block = nn.ModuleList()
             for _ in range(num_res_blocks):
-                level.block.append(ResnetBlock(c, ch * mult))
+                level.block.append(ResnetBlock(c, ch * mult, groups))
                 c = ch * mult
             if i != len(ch_mult) - 1:
                 level.downsample = Downsample(c)
             self.down.append(level)
-        self.mid = Mid(c)
-        self.norm_out = group_norm(c)
+        self.mid = Mid(c, groups)
+        self.norm_out = group_norm(c, groups)
         self.conv_out = nn.Conv2d(c, 2 * z_channels, 3, padding=1)
 
     def forward(self, x):
@@ -129,23 +129,23 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, out_channels=3):
+    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, groups, out_channels=3):
         super().__init__()
         c = ch * ch_mult[-1]
         self.conv_in = nn.Conv2d(z_channels, c, 3, padding=1)
-        self.mid = Mid(c)
+        self.mid = Mid(c, groups)
         levels = []
         for i in reversed(range(len(ch_mult))):  # built deepest first, stored by level index
             level = nn.Module()
             level.block = nn.ModuleList()
             for _ in range(num_res_blocks + 1):
-                level.block.append(ResnetBlock(c, ch * ch_mult[i]))
+                level.block.append(ResnetBlock(c, ch * ch_mult[i], groups))
                 c = ch * ch_mult[i]
             if i != 0:
                 level.upsample = Upsample(c)
             levels.insert(0, level)
         self.up = nn.ModuleList(levels)
-        self.norm_out = group_norm(c)
+        self.norm_out = group_norm(c, groups)
         self.conv_out = nn.Conv2d(c, out_channels, 3, padding=1)
 
     def forward(self, z):
@@ -159,10 +159,10 @@ class Decoder(nn.Module):
 
 
 class AutoencoderKL(nn.Module):
-    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, embed_dim):
+    def __init__(self, ch, ch_mult, num_res_blocks, z_channels, embed_dim, norm_groups=32):
         super().__init__()
-        self.encoder = Encoder(ch, ch_mult, num_res_blocks, z_channels)
-        self.decoder = Decoder(ch, ch_mult, num_res_blocks, z_channels)
+        self.encoder = Encoder(ch, ch_mult, num_res_blocks, z_channels, norm_groups)
+        self.decoder = Decoder(ch, ch_mult, num_res_blocks, z_channels, norm_groups)
         self.quant_conv = nn.Conv2d(2 * z_channels, 2 * embed_dim, 1)
         self.post_quant_conv = nn.Conv2d(embed_dim, z_channels, 1)
         self.scale = 2 ** (len(ch_mult) - 1)

@@ -139,7 +139,7 @@ def main():
         "down_block_types": ["CrossAttnDownBlock2D" if a else "DownBlock2D" for a in attn],
         "up_block_types": ["CrossAttnUpBlock2D" if a else "UpBlock2D" for a in reversed(attn)],
         "layers_per_block": uc["n_res_blocks"], "cross_attention_dim": uc["context_dim"],
-        "attention_head_dim": uc["n_heads"], "norm_num_groups": 32, "norm_eps": 1e-5,
+        "attention_head_dim": uc["n_heads"], "norm_num_groups": uc["norm_groups"], "norm_eps": 1e-5,
         "act_fn": "silu", "center_input_sample": False, "flip_sin_to_cos": True, "freq_shift": 0,
         "downsample_padding": 1, "mid_block_scale_factor": 1})
     write_component(os.path.join(out, "vae"), "diffusion_pytorch_model.safetensors",
@@ -149,7 +149,7 @@ def main():
                         "block_out_channels": [vc["ch"] * m for m in vc["ch_mult"]],
                         "down_block_types": ["DownEncoderBlock2D"] * len(vc["ch_mult"]),
                         "up_block_types": ["UpDecoderBlock2D"] * len(vc["ch_mult"]),
-                        "layers_per_block": vc["num_res_blocks"], "norm_num_groups": 32, "act_fn": "silu",
+                        "layers_per_block": vc["num_res_blocks"], "norm_num_groups": vc["norm_groups"], "act_fn": "silu",
                         "scaling_factor": tim.LATENT_SCALE})
     write_component(os.path.join(out, "text_encoder"), "model.safetensors", text_sd, {
         "architectures": ["CLIPTextModel"], "model_type": "clip_text_model", "vocab_size": cc["vocab"],

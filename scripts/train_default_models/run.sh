@@ -14,9 +14,11 @@
 #   from evaluate_text_model.py), figures in models/README.md. The full
 #   700-step schedule; on an idle core a step takes about 1 s.
 #
-# image: 8,000 generated 64x64 scenes of shapes with captions (shapes.py) ->
-#   CLIP BPE tokenizer of their words -> VAE, then UNet + CLIP text encoder
-#   (train_image_model.py, one thread) -> the diffusers folder
+# image: 20,000 generated 64x64 scenes of shapes with captions and 10,000
+#   uncaptioned random-colour scenes (shapes.py) -> CLIP BPE tokenizer of
+#   the captions' words -> VAE (two threads), then UNet + CLIP text encoder
+#   and the decoder's fine-tuning side by side (train_image_model.py) -> the
+#   diffusers folder
 #   models/image/aigc-shapes/ -> the prompt-adherence check on 100 held-out
 #   prompts through `aigc image` (check_image_prompts.py), figures in
 #   models/README.md.
@@ -51,10 +53,19 @@ train_text() {
     "$w/corpus/kjv_train.txt" "$w/corpus/kjv_heldout.txt" "$out/aigc-kjv-3m-q8_0.reference.json"
 }
 
+train_unet_and_decoder() {
+  nice -n 5 "$py" "$here/train_image_model.py" "$1" --part decoder > "$1/decoder.out" 2>&1 &
+  local decoder=$!
+  nice -n 5 "$py" "$here/train_image_model.py" "$1" --part unet
+  wait "$decoder" || { echo "image: the decoder's training failed (see $1/decoder.out)" >&2; return 1; }
+}
+
 train_image() {
   local w=$work/image out=$root/models/image/aigc-shapes aigc=${AIGC:-$root/build-release/aigc}
   mkdir -p "$w"
-  step "image: training" nice -n 5 "$py" "$here/train_image_model.py" "$w"
+  # The VAE on both cores; then the UNet + text encoder and the decoder's fine-tuning, one core each.
+  step "image: data, VAE, latents" nice -n 5 "$py" "$here/train_image_model.py" "$w" --part vae --threads 2
+  step "image: UNet and decoder" train_unet_and_decoder "$w"
   step "image: export" "$py" "$here/export_image_model.py" "$w" "$out"
   if [ -x "$aigc" ]; then
     step "image: prompt-adherence check" "$py" "$here/check_image_prompts.py" "$aigc" --model "$out" --count 100 \

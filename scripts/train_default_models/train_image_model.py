@@ -27,11 +27,12 @@ what the C++ engine runs.
    warm-up and cosine decay, and an exponential moving average of the weights
    (what is exported).
 4. The decoder alone (encoder frozen, so the UNet's latents stay valid) on
-   the latents plus a little noise: sharper shapes than the joint training
-   gives in the time.
+   the latents plus a little noise, of the same half-and-half mix: sharper
+   shapes and truer colours than the VAE's own training gives in the time;
+   it runs beside the UNet's training (--part).
 
 usage: /usr/bin/python3 train_image_model.py WORK_DIR [--images N] [--vae-steps N] [--codec-images N]
-       [--unet-steps N] [--unet-lr LR] [--decoder-steps N] [--part all|unet|decoder]
+       [--unet-steps N] [--unet-lr LR] [--decoder-steps N] [--part all|vae|unet|decoder]
 WORK_DIR holds data.npz, codec.npz, tokenizer/, vae.pt, latents.pt, unet.pt, decoder.pt (checkpoints
 every --save-every steps; an existing one is resumed, a finished stage skipped)
 and log.tsv.
@@ -202,7 +203,7 @@ def encode_all(work, model, images):
     return latents
 
 
-def train_decoder(work, model, images, latents, steps, batch=4, peak_lr=1e-3, latent_noise=0.05, save_every=200):
+def train_decoder(work, model, images, latents, steps, batch=8, peak_lr=1e-3, latent_noise=0.05, save_every=200):
     """Fine-tunes the decoder (and post_quant_conv) with the encoder frozen, so the latents the UNet learns stay
     valid: images from their latents plus a little noise (latent_noise x their standard deviation), L1 + L2.
     Checkpoint WORK/decoder.pt."""
@@ -317,10 +318,10 @@ def main():
     ap.add_argument("--images", type=int, default=20000)
     ap.add_argument("--vae-steps", type=int, default=1500)
     ap.add_argument("--codec-images", type=int, default=10000)
-    ap.add_argument("--unet-steps", type=int, default=4000)
+    ap.add_argument("--unet-steps", type=int, default=3500)
     ap.add_argument("--unet-lr", type=float, default=1e-3)
-    ap.add_argument("--decoder-steps", type=int, default=2500)
-    ap.add_argument("--part", choices=["all", "unet", "decoder"], default="all",
+    ap.add_argument("--decoder-steps", type=int, default=1500)
+    ap.add_argument("--part", choices=["all", "vae", "unet", "decoder"], default="all",
                     help="after the latents: both stages (one after the other) or one of them (they are "
                          "independent, so two processes can run them at once)")
     ap.add_argument("--threads", type=int, default=1)
@@ -335,7 +336,12 @@ def main():
     if args.part in ("all", "unet"):
         train_unet(args.work, latents, captions, vocab, args.unet_steps, args.unet_lr)
     if args.part in ("all", "decoder"):
-        train_decoder(args.work, autoencoder, images, latents, args.decoder_steps)
+        with torch.no_grad():
+            codec_latents = torch.cat([autoencoder.encode(codec[i:i + 64])[0] for i in range(0, codec.shape[0], 64)])
+        n = codec.shape[0]
+        train_decoder(args.work, autoencoder, torch.cat([images[:n], codec]), torch.cat([latents[:n], codec_latents]),
+                      args.decoder_steps)
+        reconstruction_check(args.work, "decoder", autoencoder)
     log(args.work, "done")
 
 

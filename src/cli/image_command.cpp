@@ -137,7 +137,8 @@ Status apply_from(ImageOptions& o, const CLI::App& cmd) {
   if (!given("--seed")) o.seed = int64_t(p.seed);
   if (!given("--width")) o.width = p.width;
   if (!given("--height")) o.height = p.height;
-  if (!given("--scheduler") && !p.schedule_type.empty()) {
+  // "Automatic" (web UI 1.9+): the sampler's own schedule, which is ours by default.
+  if (!given("--scheduler") && !p.schedule_type.empty() && p.schedule_type != "Automatic") {
     AIGC_ASSIGN_OR_RETURN(Spacing spacing, parse_spacing(p.schedule_type));
     o.scheduler = spacing_name(spacing);
   }

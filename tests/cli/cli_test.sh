@@ -157,17 +157,22 @@ if [ -f "$sd" ] && [ -f "$vocab" ]; then
   expect_ok "image --from karras, clip skip 2" "$aigc" image -m "$sd" --clip-vocab "$vocab" --from "$tmp/k.png" -o "$tmp/k2.png"
   cmp -s "$tmp/k.png" "$tmp/k2.png" && ok || bad "image --from: Schedule type / Clip skip not regenerated"
   # a web UI's PNG (A1111 1.9 names: the scheduler apart from the sampler)
-  /usr/bin/python3 - "$tmp/k.png" "$tmp/webui.png" <<'PY'
+  /usr/bin/python3 - "$tmp/k.png" "$tmp/webui.png" "$tmp/webui_auto.png" <<'PY'
 import sys
 from PIL import Image, PngImagePlugin
-info = PngImagePlugin.PngInfo()
-info.add_text("parameters", "a red star\nSteps: 2, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, Seed: 9, "
-              "Size: 64x48, Model hash: 0123456789, Model: other, Clip skip: 2, Version: v1.9.4")
-Image.open(sys.argv[1]).save(sys.argv[2], pnginfo=info)
+for path, schedule in ((sys.argv[2], "Karras"), (sys.argv[3], "Automatic")):
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", f"a red star\nSteps: 2, Sampler: DPM++ 2M, Schedule type: {schedule}, CFG scale: 5, "
+                  "Seed: 9, Size: 64x48, Model hash: 0123456789, Model: other, Clip skip: 2, Version: v1.9.4")
+    Image.open(sys.argv[1]).save(path, pnginfo=info)
 PY
   expect_ok "image --from a web UI PNG" "$aigc" image -m "$sd" --clip-vocab "$vocab" --from "$tmp/webui.png" -o "$tmp/w.png"
   grep -a -q "Steps: 2, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 5, Seed: 9, Size: 64x48, Model: sd_tiny, Clip skip: 2" \
     "$tmp/w.png" && ok || bad "image --from a web UI PNG: sampler, schedule type or clip skip not taken"
+  expect_ok "image --from a web UI PNG, Schedule type: Automatic" "$aigc" image -m "$sd" --clip-vocab "$vocab" \
+    --from "$tmp/webui_auto.png" -o "$tmp/wa.png"
+  grep -a -q "Steps: 2, Sampler: DPM++ 2M, CFG scale: 5, Seed: 9" "$tmp/wa.png" && ok ||
+    bad "image --from a web UI PNG: Schedule type: Automatic did not give the sampler's own schedule"
   expect_ok "image heun, karras, cfg 1, clip skip 2, tiled VAE" img -p "(x:1.2)" --sampler heun --scheduler karras \
     --cfg 1 --clip-skip 2 --vae-tile 4 --seed 3 -o "$tmp/h.png"
   expect_ok "image 64x32" any -W 64 -H 32 -p "x" -o "$tmp/s.png"

@@ -11,7 +11,7 @@ PyTorch reference modules compute from the same files.
    in float64; image = VAE.decode(latent / 0.18215), 8-bit.
 3. `aigc image -m FOLDER --noise noise.npy --sampler euler --steps 4` must give
    the same image within 40 dB PSNR, 64 x 64 without -W/-H (the model's own
-   size, unet/config.json sample_size x 8).
+   size, unet/config.json sample_size x the VAE's scale, 2^(levels - 1)).
 4. Without -m, with AIGC_MODELS_DIR naming the models folder, aigc uses this
    model: the same PNG pixels.
 
@@ -115,8 +115,9 @@ def main():
     default = np.asarray(Image.open(os.path.join(out, "default.png")).convert("RGB"))
     expected = reference_image(folder, noise)
     failures = []
-    if given.shape != (8 * side, 8 * side, 3):
-        failures.append(f"aigc image without -W/-H: size {given.shape[1]}x{given.shape[0]}, expected {8 * side}")
+    image_side = side * 2 ** (len(json.load(open(os.path.join(folder, "vae", "config.json")))["block_out_channels"]) - 1)
+    if given.shape != (image_side, image_side, 3):
+        failures.append(f"aigc image without -W/-H: size {given.shape[1]}x{given.shape[0]}, expected {image_side}")
     elif psnr(given, expected) < 40:
         failures.append(f"aigc image vs the PyTorch reference: PSNR {psnr(given, expected):.1f} dB < 40 dB")
     if not np.array_equal(given, default):

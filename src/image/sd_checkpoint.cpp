@@ -164,20 +164,42 @@ Result<std::string> component_file(const std::string& dir, const std::string& ba
   return Status::not_found(dir + ": no " + base + ".safetensors (or sharded .safetensors.index.json)");
 }
 
-// A diffusers component folder's config.json "norm_num_groups" (GroupNorm
-// groups; SD's 32 when the file or the key is absent) into `store`.
-Status read_norm_groups(const std::string& dir, WeightStore& store) {
+// An integer in 1..4096 of a diffusers config, or one that a list repeats for
+// every block; nullopt when the key is absent or null.
+Result<std::optional<int64_t>> config_count(const nlohmann::json& config, const char* key, const std::string& path) {
+  const auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return std::optional<int64_t>();
+  const auto valid = [](const nlohmann::json& v) {
+    return v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 4096;
+  };
+  if (valid(*it)) return std::optional<int64_t>(it->get<int64_t>());
+  if (it->is_array() && !it->empty() && valid(it->front())) {
+    for (const nlohmann::json& v : *it)
+      if (v != it->front())
+        return Status::unsupported(path + ": " + key + " " + it->dump() + " differs between blocks");
+    return std::optional<int64_t>(it->front().get<int64_t>());
+  }
+  return Status::invalid_argument(path + ": " + key + " " + it->dump() + " is not an integer in 1..4096");
+}
+
+// What a diffusers component folder's config.json says of the structure that
+// the tensor shapes do not show, into `store`: "norm_num_groups" (GroupNorm
+// groups) and, for the UNet, the attention heads ("num_attention_heads", else
+// "attention_head_dim", which SD 1.x configs use for the head count).
+// Absent file or keys keep SD 1.x's values.
+Status read_component_config(const std::string& dir, WeightStore& store) {
   const std::string path = dir + "/config.json";
   std::ifstream f(path);
   if (!f) return {};
   const nlohmann::json config = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
   if (config.is_discarded() || !config.is_object())
     return Status::invalid_argument(path + ": not a JSON object");
-  const auto it = config.find("norm_num_groups");
-  if (it == config.end()) return {};
-  if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 4096)
-    return Status::invalid_argument(path + ": norm_num_groups " + it->dump() + " is not an integer in 1..4096");
-  store.set_norm_groups(it->get<int64_t>());
+  AIGC_ASSIGN_OR_RETURN(std::optional<int64_t> groups, config_count(config, "norm_num_groups", path));
+  if (groups) store.set_norm_groups(*groups);
+  AIGC_ASSIGN_OR_RETURN(std::optional<int64_t> heads, config_count(config, "num_attention_heads", path));
+  AIGC_ASSIGN_OR_RETURN(std::optional<int64_t> head_dim_key, config_count(config, "attention_head_dim", path));
+  if (!heads) heads = head_dim_key;
+  if (heads) store.set_attention_heads(*heads);
   return {};
 }
 
@@ -258,7 +280,7 @@ Status SdCheckpoint::open_diffusers_folder(const std::string& dir) {
     }
   }
   AIGC_RETURN_IF_ERROR(check_cross_attention_width(unet_, unet_path));
-  AIGC_RETURN_IF_ERROR(read_norm_groups(dir + "/unet", unet_));
+  AIGC_RETURN_IF_ERROR(read_component_config(dir + "/unet", unet_));
 
   if (!fs::is_directory(dir + "/vae")) return Status::not_found(dir + ": no vae/ folder");
   AIGC_RETURN_IF_ERROR(open_vae_override(dir + "/vae"));
@@ -305,7 +327,7 @@ Status SdCheckpoint::open_vae_override(const std::string& path) {
                                     std::string(kVaePrefix) + "'; it has " + std::to_string(set.tensors().size()) +
                                     " tensors" + some_names(set));
   }
-  if (fs::is_directory(path)) AIGC_RETURN_IF_ERROR(read_norm_groups(path, vae));
+  if (fs::is_directory(path)) AIGC_RETURN_IF_ERROR(read_component_config(path, vae));
   vae_ = std::move(vae);
   return {};
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "formats/safetensors.h"
@@ -236,7 +237,7 @@ TEST(SdCheckpoint, PicklesAreRefusedWithAConversionHint) {
             std::string::npos);
 }
 
-TEST(SdCheckpoint, DiffusersConfigGivesTheGroupNormGroups) {
+TEST(SdCheckpoint, DiffusersConfigGivesGroupNormGroupsAndAttentionHeads) {
   EXPECT_EQ(open_ok("tiny_sd_diffusers").unet().norm_groups(), 32);  // config.json without norm_num_groups
   EXPECT_EQ(open_ok("tiny_sd_diffusers").vae().norm_groups(), 32);   // no config.json
   const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "sd_norm_groups";
@@ -259,6 +260,24 @@ TEST(SdCheckpoint, DiffusersConfigGivesTheGroupNormGroups) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().to_string().find("unet/config.json: norm_num_groups"), std::string::npos) << r.status().to_string();
   }
+  // Attention heads: SD 1.x configs name the head count attention_head_dim; num_attention_heads wins.
+  const std::pair<const char*, int64_t> heads_cases[] = {
+      {R"({"norm_num_groups": 4})", 8},
+      {R"({"attention_head_dim": 4})", 4},
+      {R"({"attention_head_dim": [5, 5, 5]})", 5},
+      {R"({"attention_head_dim": 8, "num_attention_heads": 2})", 2},
+      {R"({"attention_head_dim": 8, "num_attention_heads": null})", 8}};
+  for (const auto& [config, heads] : heads_cases) {
+    write("unet", config);
+    Result<SdCheckpoint> r = SdCheckpoint::open(dir.string());
+    ASSERT_TRUE(r.ok()) << config << ": " << r.status().to_string();
+    EXPECT_EQ(r.value().unet().attention_heads(), heads) << config;
+  }
+  write("unet", R"({"attention_head_dim": [5, 10, 20, 20]})");
+  Result<SdCheckpoint> per_level = SdCheckpoint::open(dir.string());
+  ASSERT_FALSE(per_level.ok());
+  EXPECT_NE(per_level.status().to_string().find("attention_head_dim [5,10,20,20] differs between blocks"),
+            std::string::npos) << per_level.status().to_string();
   write("unet", "[1, 2");
   Result<SdCheckpoint> r = SdCheckpoint::open(dir.string());
   ASSERT_FALSE(r.ok());

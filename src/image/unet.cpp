@@ -41,14 +41,12 @@ struct UnetModel {
 
 namespace {
 
-constexpr int64_t kHeads = 8;  // SD 1.x
-
 std::string block_name(const char* list, size_t k) { return std::string(list) + "." + std::to_string(k) + "."; }
 
 Result<UnetConfig> read_config(const WeightStore& ws) {
   const std::string& comp = ws.component();
   UnetConfig cfg;
-  cfg.n_heads = kHeads;
+  cfg.n_heads = ws.attention_heads();
   AIGC_ASSIGN_OR_RETURN(Tensor conv_in, ws.get("input_blocks.0.0.weight"));
   AIGC_ASSIGN_OR_RETURN(Tensor conv_out, ws.get("out.2.weight"));
   AIGC_ASSIGN_OR_RETURN(Tensor to_k, ws.get("middle_block.1.transformer_blocks.0.attn2.to_k.weight"));
@@ -134,7 +132,7 @@ Result<std::unique_ptr<UnetModel>> build(const WeightStore& ws, const UnetConfig
       AIGC_ASSIGN_OR_RETURN(b.res, UnetResBlock::load(ws, params, p + "0.", ch, width, E));
       ch = width;
       if (cfg.attention[size_t(level)]) {
-        AIGC_ASSIGN_OR_RETURN(b.attn, UnetSpatialTransformer::load(ws, params, p + "1.", ch, ctx, kHeads, depth));
+        AIGC_ASSIGN_OR_RETURN(b.attn, UnetSpatialTransformer::load(ws, params, p + "1.", ch, ctx, cfg.n_heads, depth));
       }
       m->input_blocks.push_back(std::move(b));
       skip_channels.push_back(ch);
@@ -149,7 +147,7 @@ Result<std::unique_ptr<UnetModel>> build(const WeightStore& ws, const UnetConfig
   }
   AIGC_ASSIGN_OR_RETURN(m->middle_res1, UnetResBlock::load(ws, params, "middle_block.0.", ch, ch, E));
   AIGC_ASSIGN_OR_RETURN(m->middle_attn,
-                        UnetSpatialTransformer::load(ws, params, "middle_block.1.", ch, ctx, kHeads, depth));
+                        UnetSpatialTransformer::load(ws, params, "middle_block.1.", ch, ctx, cfg.n_heads, depth));
   AIGC_ASSIGN_OR_RETURN(m->middle_res2, UnetResBlock::load(ws, params, "middle_block.2.", ch, ch, E));
   for (int64_t level = n_levels - 1; level >= 0; --level) {
     const int64_t width = mc * cfg.channel_mult[size_t(level)];
@@ -160,7 +158,7 @@ Result<std::unique_ptr<UnetModel>> build(const WeightStore& ws, const UnetConfig
       skip_channels.pop_back();
       ch = width;
       if (cfg.attention[size_t(level)]) {
-        AIGC_ASSIGN_OR_RETURN(b.attn, UnetSpatialTransformer::load(ws, params, p + "1.", ch, ctx, kHeads, depth));
+        AIGC_ASSIGN_OR_RETURN(b.attn, UnetSpatialTransformer::load(ws, params, p + "1.", ch, ctx, cfg.n_heads, depth));
       }
       if (level > 0 && i == cfg.n_res_blocks) {
         const std::string up = p + (b.attn ? "2" : "1") + ".conv.";

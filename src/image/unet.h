@@ -17,7 +17,8 @@
 //
 // The configuration is read from the tensors' shapes and which keys exist
 // (keys as WeightStore holds them, without "model.diffusion_model."); the
-// head count, 8, is SD 1.x's and assumed. Weights stay in their stored dtype
+// head count is the store's attention_heads() (8, SD 1.x's, unless a diffusers
+// config says otherwise). Weights stay in their stored dtype
 // (F32, F16 or BF16; BF16 convolution weights are converted to F32 at load,
 // as is every bias and norm affine stored in 16 bits). The store's tensors
 // must outlive the Unet.

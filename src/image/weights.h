@@ -59,12 +59,18 @@ class WeightStore {
   // config.json says otherwise ("norm_num_groups").
   int64_t norm_groups() const { return norm_groups_; }
   void set_norm_groups(int64_t groups) { norm_groups_ = groups; }
+  // Attention heads of the UNet's transformers: SD 1.x's 8 unless a diffusers
+  // config.json says otherwise ("attention_head_dim", which diffusers' SD 1.x
+  // configs use for the head count, or "num_attention_heads").
+  int64_t attention_heads() const { return attention_heads_; }
+  void set_attention_heads(int64_t heads) { attention_heads_ = heads; }
   size_t size() const { return tensors_.size(); }
   const std::map<std::string, Tensor>& tensors() const { return tensors_; }
 
  private:
   std::string component_;
   int64_t norm_groups_ = 32;
+  int64_t attention_heads_ = 8;
   std::map<std::string, Tensor> tensors_;
   std::vector<std::unique_ptr<uint8_t[]>> owned_;
 };

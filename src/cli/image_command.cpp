@@ -104,20 +104,15 @@ Result<std::string> find_default_image_model() {
                            "AIGC_MODELS_DIR to the folder holding " + kDefaultImageModel);
 }
 
-// The image side a model was trained at, as diffusers takes it: a diffusers folder's unet/config.json
-// "sample_size" (latent pixels) x the VAE's scale, 2^(levels - 1) from vae/config.json "block_out_channels"
-// (8 when it does not say); 512 (SD 1.x) when the model does not say.
-int native_image_side(const std::string& model) {
-  auto read = [&](const char* part) {
-    std::ifstream f(std::filesystem::path(model) / part / "config.json");
-    return f ? nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false) : nlohmann::json();
-  };
-  const nlohmann::json unet = read("unet"), vae = read("vae");
-  const auto size = unet.is_object() ? unet.find("sample_size") : unet.end();
-  if (size == unet.end() || !size->is_number_integer() || size->get<int>() <= 0 || size->get<int>() > 1024) return 512;
-  const auto levels = vae.is_object() ? vae.find("block_out_channels") : vae.end();
-  const bool known = levels != vae.end() && levels->is_array() && !levels->empty() && levels->size() <= 4;
-  return size->get<int>() * (known ? 1 << (levels->size() - 1) : 8);
+// The latent side a model was trained at: a diffusers folder's unet/config.json "sample_size"; 0 when the model
+// does not say. Times the VAE's scale, as diffusers takes it, it is the default image side.
+int native_latent_side(const std::string& model) {
+  std::ifstream f(std::filesystem::path(model) / "unet" / "config.json");
+  if (!f) return 0;
+  const nlohmann::json config = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  const auto it = config.is_object() ? config.find("sample_size") : config.end();
+  return it != config.end() && it->is_number_integer() && it->get<int>() > 0 && it->get<int>() <= 1024
+             ? it->get<int>() : 0;
 }
 
 // Values from a PNG's "parameters" text; flags given on the command line win.
@@ -182,7 +177,8 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
     AIGC_ASSIGN_OR_RETURN(o.model, find_default_image_model());
   }
   const bool size_given = cmd.get_option("--width")->count() > 0 || cmd.get_option("--height")->count() > 0;
-  if (o.from.empty() && !size_given) o.width = o.height = native_image_side(o.model);
+  const bool native_size = o.from.empty() && !size_given;
+  const int native_latent = native_size ? native_latent_side(o.model) : 0;
   if (o.vae_tiling && o.vae_tile == 0) o.vae_tile = kVaeDefaultTile;
   set_num_threads(o.threads);
 
@@ -204,7 +200,6 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
   r.seed = o.seed >= 0 ? uint64_t(o.seed) : uint64_t(std::random_device{}() & 0xFFFFFFFFu);
 
   std::optional<Image> init, mask;
-  std::vector<int64_t> noise_shape;
   if (!o.init_image.empty()) {
     AIGC_ASSIGN_OR_RETURN(init, load_image(o.init_image));
     r.init_image = &*init;
@@ -214,14 +209,9 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
     AIGC_ASSIGN_OR_RETURN(mask, load_image(o.mask));
     r.mask = &*mask;
   }
+  std::optional<NpyArray> noise;
   if (!o.noise.empty()) {
-    AIGC_ASSIGN_OR_RETURN(NpyArray a, read_npy(o.noise));
-    if (a.shape.size() != 4 || a.shape[1] != 4)
-      return Status::invalid_argument(o.noise + ": noise must be float32 N x 4 x height/8 x width/8 (height/4 x "
-                                      "width/4 for a model whose VAE scales by 4)");
-    r.noise_items = a.shape[0];
-    noise_shape = a.shape;
-    r.noise = std::move(a.data);
+    AIGC_ASSIGN_OR_RETURN(noise, read_npy(o.noise));
   }
   std::vector<LoraSpec> loras;
   for (const std::string& s : o.loras) {
@@ -250,10 +240,16 @@ Status run_image(ImageOptions o, const CLI::App& cmd) {
 
   SdPipeline pipeline(tokenizer, text_encoder, unet, vae);
   const int64_t f = pipeline.latent_scale();
-  if (!o.noise.empty() && (noise_shape[2] != r.height / f || noise_shape[3] != r.width / f))
-    return Status::invalid_argument(o.noise + ": noise must be float32 Nx4x" + std::to_string(r.height / f) + "x" +
-                                    std::to_string(r.width / f) + " for a " + std::to_string(r.width) + "x" +
-                                    std::to_string(r.height) + " image");
+  if (native_size) r.width = r.height = native_latent > 0 ? int(native_latent * f) : 512;
+  if (noise) {
+    const std::vector<int64_t>& shape = noise->shape;
+    if (shape.size() != 4 || shape[1] != 4 || shape[2] != r.height / f || shape[3] != r.width / f)
+      return Status::invalid_argument(o.noise + ": noise must be float32 Nx4x" + std::to_string(r.height / f) + "x" +
+                                      std::to_string(r.width / f) + " for a " + std::to_string(r.width) + "x" +
+                                      std::to_string(r.height) + " image");
+    r.noise_items = shape[0];
+    r.noise = std::move(noise->data);
+  }
   AIGC_RETURN_IF_ERROR(pipeline.validate(r));
   ProgressBar bar(r.batch);
   AIGC_ASSIGN_OR_RETURN(GeneratedImages out,

@@ -97,22 +97,22 @@ void dnnl_whole(benchmark::State& state) {
 // the GEMM's inner loops run it, with everything in cache.
 void micro_kernel(benchmark::State& state) {
   const bool avx512 = active_isa() == Isa::kAvx512;
-  const int64_t nr = avx512 ? 32 : 16, kc = kGemmKc, panels = 22;
-  const std::vector<float> a = random_floats(panels * kGemmMr * kc, 1), b = random_floats(nr * kc, 2);
-  std::vector<float> c(size_t(panels * kGemmMr * nr));
+  const int64_t mr = avx512 ? 8 : 6, nr = avx512 ? 32 : 16, kc = kGemmKc, panels = 22;
+  const std::vector<float> a = random_floats(panels * mr * kc, 1), b = random_floats(nr * kc, 2);
+  std::vector<float> c(size_t(panels * mr * nr));
   for (auto _ : state) {
     for (int64_t i = 0; i < panels; ++i) {
-      const float* ap = a.data() + i * kGemmMr * kc;
-      float* cp = c.data() + i * kGemmMr * nr;
+      const float* ap = a.data() + i * mr * kc;
+      float* cp = c.data() + i * mr * nr;
       if (avx512) {
-        gemm_f32_tile_6x32_avx512(kc, ap, b.data(), cp, nr, 1);
+        gemm_f32_tile_8x32_avx512(kc, ap, b.data(), cp, nr, 1);
       } else {
         gemm_f32_tile_6x16_avx2(kc, ap, b.data(), cp, nr, 1);
       }
     }
     benchmark::DoNotOptimize(c.data());
   }
-  set_flops(state, 2.0 * double(panels * kGemmMr * nr * kc));
+  set_flops(state, 2.0 * double(panels * mr * nr * kc));
 }
 
 void fma_ceiling(benchmark::State& state) {

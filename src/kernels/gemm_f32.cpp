@@ -1,10 +1,11 @@
 // Packed F32 GEMM: drivers, packing and the scalar micro-kernel.
 //
 // Blocking (GotoBLAS style, roles of A and B swapped because B holds the
-// weights): work items are (chunk of kGemmMChunk rows of A) x (nc rows of
-// B). For each block of kGemmKc along k, a work item dequantizes/packs its
-// nc x kGemmKc slice of B into panels of nr columns (one panel stays in
-// L1), then runs the micro-kernel over kGemmMc-row blocks of the packed A
+// weights): work items are (chunk of kGemmMChunkMcs x mc rows of A) x (nc
+// rows of B). For each block of kGemmKc along k, a work item
+// dequantizes/packs its nc x kGemmKc slice of B into panels of nr columns
+// (one panel stays in L1), then runs the micro-kernel over mc-row blocks
+// (mc = kGemmMcTiles x the tile's mr rows) of the packed A
 // (which stay in L2), each block meeting all nc / nr panels before the next
 // one comes from L3. A is packed once per call, shared by all threads.
 //
@@ -30,20 +31,21 @@ namespace {
 constexpr int64_t kGemmNcMax = 256;    // rows of B per work item (a multiple of every nr) ...
 constexpr int64_t kGemmNcMin = 64;     // ... down to this where that makes too few work items
 constexpr int64_t kGemmMinItems = 8;
-constexpr int64_t kGemmMc = 132;       // rows of A per L2 block (a multiple of kGemmMr)
-constexpr int64_t kGemmMChunk = 528;   // rows of A per work item (a multiple of kGemmMc)
+constexpr int64_t kGemmMcTiles = 22;   // tiles of mr rows of A per L2 block (132 rows for mr = 6)
+constexpr int64_t kGemmMChunkMcs = 4;  // L2 blocks of A per work item
+constexpr int64_t kMaxMr = 8;
 constexpr int64_t kMaxNr = 32;
 
 using TileFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate);
 
 void gemm_f32_tile_6x16_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate) {
-  float acc[kGemmMr][16];
-  for (int64_t i = 0; i < kGemmMr; ++i)
+  float acc[6][16];
+  for (int64_t i = 0; i < 6; ++i)
     for (int64_t j = 0; j < 16; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.0f;
-  for (int64_t p = 0; p < kc; ++p, a += kGemmMr, b += 16)
-    for (int64_t i = 0; i < kGemmMr; ++i)
+  for (int64_t p = 0; p < kc; ++p, a += 6, b += 16)
+    for (int64_t i = 0; i < 6; ++i)
       for (int64_t j = 0; j < 16; ++j) acc[i][j] = std::fma(a[i], b[j], acc[i][j]);
-  for (int64_t i = 0; i < kGemmMr; ++i)
+  for (int64_t i = 0; i < 6; ++i)
     for (int64_t j = 0; j < 16; ++j) c[i * ldc + j] = acc[i][j];
 }
 
@@ -55,18 +57,18 @@ void gemm_pack_panel_scalar(const float* const* src, int64_t nr, int64_t kc, flo
 }
 
 struct TileKernel {
-  int64_t nr;
+  int64_t mr, nr;  // the tile: mr rows of A (C) by nr rows of B (columns of C)
   TileFn fn;
   PackPanelFn pack;
 };
 
 TileKernel tile_kernel(Isa isa) {
   switch (isa) {
-    case Isa::kAvx512: return {32, gemm_f32_tile_6x32_avx512, gemm_pack_panel_avx512};
-    case Isa::kAvx2: return {16, gemm_f32_tile_6x16_avx2, gemm_pack_panel_avx2};
+    case Isa::kAvx512: return {8, 32, gemm_f32_tile_8x32_avx512, gemm_pack_panel_avx512};
+    case Isa::kAvx2: return {6, 16, gemm_f32_tile_6x16_avx2, gemm_pack_panel_avx2};
     case Isa::kScalar: break;
   }
-  return {16, gemm_f32_tile_6x16_scalar, gemm_pack_panel_scalar};
+  return {6, 16, gemm_f32_tile_6x16_scalar, gemm_pack_panel_scalar};
 }
 
 // A grow-only, 64-byte aligned float buffer (one per thread).
@@ -97,26 +99,27 @@ thread_local Scratch t_packed_b;  // each thread's: one nc x kGemmKc slice of B
 thread_local Scratch t_row;       // each thread's: one dequantized row slice
 
 // Packed A is stored block by block along k: for the block at k0 (kc wide),
-// panel ip holds rows [ip * kGemmMr, +kGemmMr) x columns [k0, k0 + kc) as
-// [kc][kGemmMr], zero-padded, at packed + k0 * m_padded + ip * kGemmMr * kc.
-// So the panels the micro-kernel streams for one block are contiguous (no
-// cache-set conflicts from a large panel stride).
-const float* packed_a_panel(const float* packed, int64_t m_padded, int64_t k0, int64_t kc, int64_t ip) {
-  return packed + k0 * m_padded + ip * kGemmMr * kc;
+// panel ip holds rows [ip * mr, +mr) x columns [k0, k0 + kc) as [kc][mr],
+// zero-padded, at packed + k0 * m_padded + ip * mr * kc. So the panels the
+// micro-kernel streams for one block are contiguous (no cache-set conflicts
+// from a large panel stride).
+const float* packed_a_panel(const float* packed, int64_t mr, int64_t m_padded, int64_t k0, int64_t kc, int64_t ip) {
+  return packed + k0 * m_padded + ip * mr * kc;
 }
 
 // Packs panel ip of A for every block along k, reading the rows side by side.
-void pack_a_panel(int64_t ip, int64_t m, int64_t m_padded, int64_t k, const float* a, int64_t lda, float* packed) {
-  const int64_t row0 = ip * kGemmMr;
-  const int64_t valid = std::min(kGemmMr, m - row0);
-  const float* src[kGemmMr];
+void pack_a_panel(int64_t ip, int64_t mr, int64_t m, int64_t m_padded, int64_t k, const float* a, int64_t lda,
+                  float* packed) {
+  const int64_t row0 = ip * mr;
+  const int64_t valid = std::min(mr, m - row0);
+  const float* src[kMaxMr];
   for (int64_t i = 0; i < valid; ++i) src[i] = a + (row0 + i) * lda;
   for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
     const int64_t kc = std::min(kGemmKc, k - k0);
-    float* dst = packed + k0 * m_padded + ip * kGemmMr * kc;
-    for (int64_t p = k0; p < k0 + kc; ++p, dst += kGemmMr) {
+    float* dst = packed + k0 * m_padded + ip * mr * kc;
+    for (int64_t p = k0; p < k0 + kc; ++p, dst += mr) {
       for (int64_t i = 0; i < valid; ++i) dst[i] = src[i][p];
-      for (int64_t i = valid; i < kGemmMr; ++i) dst[i] = 0.0f;
+      for (int64_t i = valid; i < mr; ++i) dst[i] = 0.0f;
     }
   }
 }
@@ -157,14 +160,14 @@ void pack_b_slice(const DTypeTraits& bt, ToFloatFn to_float, PackPanelFn pack, c
 }
 
 // Runs the micro-kernel on one tile; a partial tile goes through a small
-// buffer so that the kernel always sees a whole kGemmMr x nr tile.
+// buffer so that the kernel always sees a whole mr x nr tile.
 void run_tile(const TileKernel& kern, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
               int64_t rows, int64_t cols, bool accumulate) {
-  if (rows == kGemmMr && cols == kern.nr) {
+  if (rows == kern.mr && cols == kern.nr) {
     kern.fn(kc, a, b, c, ldc, accumulate);
     return;
   }
-  float tile[kGemmMr * kMaxNr];
+  float tile[kMaxMr * kMaxNr];
   if (accumulate)
     for (int64_t i = 0; i < rows; ++i) std::memcpy(tile + i * kern.nr, c + i * ldc, size_t(cols) * sizeof(float));
   kern.fn(kc, a, b, tile, kern.nr, accumulate);
@@ -186,10 +189,11 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   const Isa isa = active_isa();
   const TileKernel kern = tile_kernel(isa);
   const ToFloatFn to_float = b_to_float(*bt, isa);
-  const int64_t m_panels = (m + kGemmMr - 1) / kGemmMr;
-  const int64_t m_padded = m_panels * kGemmMr;
+  const int64_t mr = kern.mr, mc = mr * kGemmMcTiles, m_chunk = mc * kGemmMChunkMcs;
+  const int64_t m_panels = (m + mr - 1) / mr;
+  const int64_t m_padded = m_panels * mr;
   float* packed_a = t_packed_a.get(m_padded * k);
-  const int64_t m_chunks = (m + kGemmMChunk - 1) / kGemmMChunk;
+  const int64_t m_chunks = (m + m_chunk - 1) / m_chunk;
   int64_t nc = kGemmNcMax;
   while (nc > kGemmNcMin && (n + nc - 1) / nc * m_chunks < kGemmMinItems) nc /= 2;
   const int64_t n_tiles = (n + nc - 1) / nc;
@@ -199,7 +203,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
 #pragma omp parallel if (parallel)
   {
 #pragma omp for schedule(static)
-    for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, m, m_padded, k, a, lda, packed_a);
+    for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, mr, m, m_padded, k, a, lda, packed_a);
 
     float* packed_b = t_packed_b.get(nc * kGemmKc);
     float* row_buf = t_row.get(kMaxNr * kGemmKc);
@@ -207,18 +211,18 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
     for (int64_t item = 0; item < n_items; ++item) {
       const int64_t n0 = (item % n_tiles) * nc;
       const int64_t nb = std::min(nc, n - n0);
-      const int64_t m0 = (item / n_tiles) * kGemmMChunk;
-      const int64_t m_end = std::min(m0 + kGemmMChunk, m);
+      const int64_t m0 = (item / n_tiles) * m_chunk;
+      const int64_t m_end = std::min(m0 + m_chunk, m);
       for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
         const int64_t kc = std::min(kGemmKc, k - k0);
         pack_b_slice(*bt, to_float, kern.pack, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
-        for (int64_t mb = m0; mb < m_end; mb += kGemmMc) {
-          const int64_t mb_end = std::min(mb + kGemmMc, m_end);
+        for (int64_t mb = m0; mb < m_end; mb += mc) {
+          const int64_t mb_end = std::min(mb + mc, m_end);
           for (int64_t jb = 0; jb < nb; jb += kern.nr) {
             const float* b_panel = packed_b + jb * kc;
-            for (int64_t i = mb; i < mb_end; i += kGemmMr) {
-              const float* a_panel = packed_a_panel(packed_a, m_padded, k0, kc, i / kGemmMr);
-              run_tile(kern, kc, a_panel, b_panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmMr, m - i),
+            for (int64_t i = mb; i < mb_end; i += mr) {
+              const float* a_panel = packed_a_panel(packed_a, mr, m_padded, k0, kc, i / mr);
+              run_tile(kern, kc, a_panel, b_panel, c + i * ldc + n0 + jb, ldc, std::min(mr, m - i),
                        std::min(kern.nr, nb - jb), k0 > 0);
             }
           }

@@ -1,18 +1,18 @@
-// AVX-512 GEMM micro-kernel: a 6 x 32 tile of C in 12 zmm accumulators
-// (6 rows x 2 vectors of 16), one broadcast of A and two loads of B per step;
+// AVX-512 GEMM micro-kernel: an 8 x 32 tile of C in 16 zmm accumulators
+// (8 rows x 2 vectors of 16), one broadcast of A and two loads of B per step;
 // the 8 x 8 transposes that pack weight rows into panels; and F16 / BF16
 // row conversion for packing weights.
-// Structurally identical to avx2/gemm_f32_avx2.cpp.
+// Structurally identical to avx2/gemm_f32_avx2.cpp (which has 6 rows).
 #include <immintrin.h>
 
 #include "kernels/gemm_f32_isa.h"
 
 namespace aigc {
 
-void gemm_f32_tile_6x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate) {
-  __m512 acc[6][2];
-#pragma GCC unroll 6
-  for (int i = 0; i < 6; ++i) {
+void gemm_f32_tile_8x32_avx512(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int accumulate) {
+  __m512 acc[8][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
     acc[i][0] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
     acc[i][1] = accumulate ? _mm512_loadu_ps(c + i * ldc + 16) : _mm512_setzero_ps();
   }
@@ -20,17 +20,17 @@ void gemm_f32_tile_6x32_avx512(int64_t kc, const float* a, const float* b, float
   for (int64_t p = 0; p < kc; ++p) {
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i) {
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
     }
-    a += 6;
+    a += 8;
     b += 32;
   }
-#pragma GCC unroll 6
-  for (int i = 0; i < 6; ++i) {
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
     _mm512_storeu_ps(c + i * ldc, acc[i][0]);
     _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
   }

@@ -34,7 +34,8 @@ bool cpu_supports(Isa isa) {
     case Isa::kAvx512:
       return cpu_supports(Isa::kAvx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bf16");
+             __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bf16") &&
+             __builtin_cpu_supports("avx512vbmi");
   }
   return false;
 }

@@ -10,7 +10,8 @@ constexpr int kIsaCount = 3;
 
 const char* isa_name(Isa isa);
 // Whether this CPU (and OS) can run code compiled for `isa`.
-// kAvx2 = AVX2 + FMA + F16C; kAvx512 = F, BW, VL, DQ, VNNI and BF16.
+// kAvx2 = AVX2 + FMA + F16C; kAvx512 = F, BW, VL, DQ, VNNI, BF16 and VBMI
+// (Ice Lake / Sapphire Rapids and later, Zen 4 and later).
 bool cpu_supports(Isa isa);
 // The ISA kernels use now: the best supported, unless capped lower.
 Isa active_isa();

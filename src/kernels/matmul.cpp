@@ -42,7 +42,6 @@ FromFloatFn quantize_activation_for(DType act_type) { return quantize_activation
 thread_local std::vector<uint8_t> t_act;
 
 constexpr int64_t kDotChunkRows = 16;  // weight rows per tile (a multiple of the multi-row dot's 4)
-constexpr int kDotTilesPerTake = 4;    // tiles a thread takes at a time
 
 // Y = X W^T as dot products: each row of x converted once to vec_dot_type,
 // then the rows shared by the threads of one parallel region.
@@ -81,9 +80,12 @@ void matmul_dots_shared(float* y, int64_t y_ld, const Tensor& w, const void* act
   const char* w_data = static_cast<const char*>(w.data);
   const char* act_bytes = static_cast<const char*>(act);
   const int64_t n_tiles = (n_out + kDotChunkRows - 1) / kDotChunkRows;
-  // Dynamic: a thread that the OS holds back leaves its share to the others.
+  // Static: each thread reads one contiguous run of rows, one stream that the
+  // weight prefetch (vec_dot_simd_body.h) keeps ahead of; taking 4 tiles at a
+  // time dynamically restarted it at every take (2048 x 5632, 2 threads:
+  // Q4_0 64-68% -> 65-74% of the read ceiling, Q8_0 80-84% -> 82-90%).
   // Each output is one dot whoever computes it, so results do not depend on it.
-#pragma omp for schedule(dynamic, kDotTilesPerTake) nowait
+#pragma omp for schedule(static) nowait
   for (int64_t c = 0; c < n_tiles; ++c) {
     const int64_t r0 = c * kDotChunkRows;
     const int64_t rows = std::min(kDotChunkRows, n_out - r0);

@@ -2,7 +2,8 @@
 // Q8_K activations: the shared kernel bodies with VNNI integer primitives
 // (vpdpbusd on 256-bit registers, which sums four u8 x s8 products into each
 // int32 lane without the int16 step of AVX2; vpdpwssd applies the K types'
-// int16 scales and accumulates in one instruction).
+// int16 scales and accumulates in one instruction). Q4_0 has its own
+// 512-bit kernel (dot_q4_0_avx512.cpp).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -21,10 +22,6 @@ inline __m256i madd_acc(__m256i acc, __m256i p, __m256i scales) { return _mm256_
 
 namespace aigc {
 
-float vec_dot_q4_0_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q4_0_rows<1>>(n, x, y); }
-void vec_dot_q4_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_q4_0_rows<4>(n, x, stride, y, out);
-}
 float vec_dot_q4_1_avx512(int64_t n, const void* x, const void* y) { return one_row<dot_q4_1_rows<1>>(n, x, y); }
 void vec_dot_q4_1_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
   dot_q4_1_rows<4>(n, x, stride, y, out);

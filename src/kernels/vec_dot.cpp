@@ -13,15 +13,17 @@ struct DotRow {
   DType type;
   VecDotFn avx2;
   VecDotFn avx512;
-  VecDotRowsFn rows_avx2 = nullptr;  // kDotRowsPerCall rows a call, where that pays
+  VecDotRowsFn rows_avx2 = nullptr;  // several rows a call, where that pays
   VecDotRowsFn rows_avx512 = nullptr;
+  int64_t rows_per_call_avx512 = kDotRowsPerCall;  // (AVX2: always kDotRowsPerCall)
 };
 
 constexpr DotRow kDots[] = {
     {DType::F32, vec_dot_f32_avx2, vec_dot_f32_avx512},
     {DType::F16, vec_dot_f16_avx2, vec_dot_f16_avx512},
     {DType::BF16, vec_dot_bf16_avx2, vec_dot_bf16_avx512},
-    {DType::Q4_0, vec_dot_q4_0_avx2, vec_dot_q4_0_avx512, vec_dot_q4_0_rows4_avx2, vec_dot_q4_0_rows4_avx512},
+    {DType::Q4_0, vec_dot_q4_0_avx2, vec_dot_q4_0_avx512, vec_dot_q4_0_rows4_avx2, vec_dot_q4_0_rows16_avx512,
+     kDotRowsPerCallQ4_0Avx512},
     {DType::Q4_1, vec_dot_q4_1_avx2, vec_dot_q4_1_avx512, vec_dot_q4_1_rows4_avx2, vec_dot_q4_1_rows4_avx512},
     {DType::Q5_0, vec_dot_q5_0_avx2, vec_dot_q5_0_avx512, vec_dot_q5_0_rows4_avx2, vec_dot_q5_0_rows4_avx512},
     {DType::Q5_1, vec_dot_q5_1_avx2, vec_dot_q5_1_avx512, vec_dot_q5_1_rows4_avx2, vec_dot_q5_1_rows4_avx512},
@@ -95,12 +97,16 @@ void vec_dot_rows(DType weight_type, Isa isa, int64_t n, int64_t n_rows, const v
   // The multi-row kernel of the same ISA as `dot`, so that both give the same bits.
   const DotRow* row = dot_row(weight_type);
   VecDotRowsFn rows = nullptr;
-  if (row != nullptr && dot == row->avx512) rows = row->rows_avx512;
+  int64_t per_call = kDotRowsPerCall;
+  if (row != nullptr && dot == row->avx512) {
+    rows = row->rows_avx512;
+    per_call = row->rows_per_call_avx512;
+  }
   if (row != nullptr && dot == row->avx2) rows = row->rows_avx2;
   const char* base = static_cast<const char*>(x);
   int64_t r = 0;
   if (rows != nullptr) {
-    for (; r + kDotRowsPerCall <= n_rows; r += kDotRowsPerCall) rows(n, base + size_t(r) * x_row_stride, x_row_stride, y, out + r);
+    for (; r + per_call <= n_rows; r += per_call) rows(n, base + size_t(r) * x_row_stride, x_row_stride, y, out + r);
   }
   for (; r < n_rows; ++r) out[r] = dot(n, base + size_t(r) * x_row_stride, y);
 }

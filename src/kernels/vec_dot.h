@@ -43,7 +43,8 @@ FromFloatFn quantize_activation_kernel(DType act_type, Isa isa);
 // x + r * x_row_stride bytes; y is one activation row in the vec_dot_type.
 // Same results, bit for bit, as n_rows calls of vec_dot_kernel(weight_type, isa),
 // and faster where a multi-row kernel shares the activation work between
-// rows (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0: four rows a call, one after the other,
+// rows (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0: four rows a call (16 for Q4_0 on
+// AVX-512), one after the other,
 // so that memory is read in order). The matrix x vector path.
 void vec_dot_rows(DType weight_type, Isa isa, int64_t n, int64_t n_rows, const void* x, size_t x_row_stride,
                   const void* y, float* out);

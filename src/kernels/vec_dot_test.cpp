@@ -162,7 +162,7 @@ TEST_P(VecDotTest, RowsMatchSingleRowCalls) {
     if (t.vec_dot_ref == nullptr || !untestable(t).empty()) continue;
     // 8-block groups and a tail; then more than one 256-block pass.
     for (int64_t n : t.block_size == 1 ? std::vector<int64_t>{99} : std::vector<int64_t>{19 * t.block_size, 267 * t.block_size}) {
-      const int64_t rows = 11;  // two multi-row calls and a remainder
+      const int64_t rows = 35;  // two or more multi-row calls (4 or 16 rows) and a remainder
       const uint64_t row_bytes = *dtype_row_bytes(t.type, n);
       const size_t stride = size_t(row_bytes) + 8;  // rows with a gap between them
       std::vector<uint8_t> x(stride * rows);

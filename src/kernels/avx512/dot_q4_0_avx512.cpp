@@ -158,8 +158,8 @@ float vec_dot_q4_0_avx512(int64_t n, const void* x, const void* y) {
   return out;
 }
 
-void vec_dot_q4_0_rows4_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
-  dot_q4_0_rows<4>(n, x, stride, y, out);
+void vec_dot_q4_0_rows16_avx512(int64_t n, const void* x, size_t stride, const void* y, float* out) {
+  dot_q4_0_rows<kDotRowsPerCallQ4_0Avx512>(n, x, stride, y, out);
 }
 
 }  // namespace aigc

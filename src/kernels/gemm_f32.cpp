@@ -23,6 +23,7 @@
 #include "core/assert.h"
 #include "core/cpu_features.h"
 #include "kernels/gemm_f32_isa.h"
+#include "kernels/scratch.h"
 
 namespace aigc {
 
@@ -71,32 +72,9 @@ TileKernel tile_kernel(Isa isa) {
   return {6, 16, gemm_f32_tile_6x16_scalar, gemm_pack_panel_scalar};
 }
 
-// A grow-only, 64-byte aligned float buffer (one per thread).
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(data_); }
-  float* get(int64_t n) {
-    if (n > capacity_) {
-      std::free(data_);
-      const size_t bytes = (size_t(n) * sizeof(float) + 63) / 64 * 64;
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      AIGC_ASSERT(data_ != nullptr);
-      capacity_ = n;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t capacity_ = 0;
-};
-
-thread_local Scratch t_packed_a;  // the caller's: A in panels, shared by its team
-thread_local Scratch t_packed_b;  // each thread's: one nc x kGemmKc slice of B
-thread_local Scratch t_row;       // each thread's: one dequantized row slice
+thread_local ScratchBuffer t_packed_a;  // the caller's: A in panels, shared by its team
+thread_local ScratchBuffer t_packed_b;  // each thread's: one nc x kGemmKc slice of B
+thread_local ScratchBuffer t_row;       // each thread's: one dequantized row slice
 
 // Packed A is stored block by block along k: for the block at k0 (kc wide),
 // panel ip holds rows [ip * mr, +mr) x columns [k0, k0 + kc) as [kc][mr],
@@ -192,7 +170,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   const int64_t mr = kern.mr, mc = mr * kGemmMcTiles, m_chunk = mc * kGemmMChunkMcs;
   const int64_t m_panels = (m + mr - 1) / mr;
   const int64_t m_padded = m_panels * mr;
-  float* packed_a = t_packed_a.get(m_padded * k);
+  float* packed_a = t_packed_a.get<float>(size_t(m_padded * k));
   const int64_t m_chunks = (m + m_chunk - 1) / m_chunk;
   int64_t nc = kGemmNcMax;
   while (nc > kGemmNcMin && (n + nc - 1) / nc * m_chunks < kGemmMinItems) nc /= 2;
@@ -205,8 +183,8 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
 #pragma omp for schedule(static)
     for (int64_t ip = 0; ip < m_panels; ++ip) pack_a_panel(ip, mr, m, m_padded, k, a, lda, packed_a);
 
-    float* packed_b = t_packed_b.get(nc * kGemmKc);
-    float* row_buf = t_row.get(kMaxNr * kGemmKc);
+    float* packed_b = t_packed_b.get<float>(size_t(nc * kGemmKc));
+    float* row_buf = t_row.get<float>(size_t(kMaxNr * kGemmKc));
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < n_items; ++item) {
       const int64_t n0 = (item % n_tiles) * nc;

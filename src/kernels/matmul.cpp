@@ -9,6 +9,7 @@
 #include "core/assert.h"
 #include "core/cpu_features.h"
 #include "kernels/gemm_f32.h"
+#include "kernels/gemm_q8.h"
 #include "kernels/vec_dot.h"
 
 namespace aigc {
@@ -101,10 +102,27 @@ bool matmul_supports(DType w_type) {
   return wt->vec_dot_type == DType::F32 || quantize_activation_for(wt->vec_dot_type) != nullptr;
 }
 
+namespace {
+
+bool uses_gemm_q8(DType w_type) { return active_isa() == Isa::kAvx512 && gemm_q8_supports(w_type); }
+
+}  // namespace
+
+bool matmul_quantizes_activations(DType w_type, int64_t n_tokens) {
+  if (n_tokens < matmul_gemm_min_tokens(w_type)) return dtype_traits(w_type)->vec_dot_type != DType::F32;
+  return uses_gemm_q8(w_type);
+}
+
 void matmul(Tensor y, const Tensor& w, const Tensor& x) {
   const MatmulShape s = check_shapes(y, w, x);
   if (s.n_tokens < matmul_gemm_min_tokens(w.dtype)) {
     matmul_dots(y.ptr<float>(), w, x.ptr<const float>(), s);
+    return;
+  }
+  const Isa isa = active_isa();
+  if (uses_gemm_q8(w.dtype)) {
+    gemm_q8(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,
+            y.ptr<float>(), s.y_ld, isa);
     return;
   }
   gemm_f32(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,

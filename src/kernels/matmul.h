@@ -15,8 +15,11 @@
 //   one vec_dot of a weight row with it. Threads take fixed chunks of weight
 //   rows, each dotted with every token while in cache. A token's result does
 //   not depend on the other tokens in the batch.
-// - from that many tokens on (prompt; bound by compute): gemm_f32
-//   with F32 activations, weights dequantized to F32 tile by tile.
+// - from that many tokens on (prompt; bound by compute): on AVX-512, for
+//   the types gemm_q8 takes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K),
+//   integer products against activations quantized to 8 bits per 32
+//   elements; otherwise gemm_f32 with F32 activations, weights dequantized
+//   to F32 tile by tile.
 // Every output element is computed by one thread in a fixed order, so the
 // result is bit-identical whatever the thread count. Scratch memory (the
 // quantized activation, packing buffers) is per thread and grows once; calls
@@ -42,6 +45,11 @@ int64_t matmul_gemm_min_tokens(DType w_type);
 // Whether matmul supports weights of this type (it can dequantize them and
 // has a dot product for them).
 bool matmul_supports(DType w_type);
+
+// Whether matmul rounds the activations to 8 bits (per 32 elements or per
+// block of the weights' vec_dot_type) for this many tokens against weights
+// of w_type on the active ISA, rather than using them as F32.
+bool matmul_quantizes_activations(DType w_type, int64_t n_tokens);
 
 void matmul(Tensor y, const Tensor& w, const Tensor& x);
 

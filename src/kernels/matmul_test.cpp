@@ -61,8 +61,7 @@ std::vector<int64_t> n_in_sizes(DType type) {
 // For each output element, the bound on |matmul - matmul_ref| the path allows.
 std::vector<double> tolerances(const Weights& w, const std::vector<float>& x, int64_t n_tokens, int64_t n_out,
                                int64_t n_in) {
-  const DType act_type = dtype_traits(w.tensor.dtype)->vec_dot_type;
-  const bool quantized_act = n_tokens < matmul_gemm_min_tokens(w.tensor.dtype) && act_type != DType::F32;
+  const bool quantized_act = matmul_quantizes_activations(w.tensor.dtype, n_tokens);
   std::vector<double> tol(size_t(n_tokens * n_out));
   for (int64_t t = 0; t < n_tokens; ++t) {
     double x_max = 0.0;
@@ -75,7 +74,8 @@ std::vector<double> tolerances(const Weights& w, const std::vector<float>& x, in
         w_abs_sum += wi;
       }
       // F32 rounding of n_in products and sums, and for an 8-bit activation
-      // at most half a step (x_max / 127 / 2) per element.
+      // at most half a step (x_max / 127 / 2, or less: the step is set by the
+      // largest |x| of the element's block) per element.
       double bound = 4.0 * double(n_in) * 1.2e-7 * abs_sum + 1e-6;
       if (quantized_act) bound += w_abs_sum * x_max / 254.0 * 1.01;
       tol[size_t(t * n_out + o)] = bound;

@@ -1,0 +1,44 @@
+// AVX-512 (VNNI) micro-kernel of gemm_q8: an 8 x 16 tile of C in 8 zmm
+// float accumulators; per 32-element block, 8 zmm integer sums fed by
+// vpdpbusd (one 64-byte load of the panel's quants, its 4 activation bytes
+// broadcast from memory), then two float multiply-adds per row. Same
+// operations, in the same order, as gemm_q8_tile_scalar.
+#include <immintrin.h>
+
+#include "kernels/gemm_q8_isa.h"
+
+namespace aigc {
+
+void gemm_q8_tile_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                         int accumulate) {
+  __m512 acc[kGemmQ8Mr];
+#pragma GCC unroll 8
+  for (int i = 0; i < kGemmQ8Mr; ++i) acc[i] = accumulate ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
+  for (int64_t blk = 0; blk < n_blk; ++blk) {
+    const GemmQ8PanelBlock* pb = reinterpret_cast<const GemmQ8PanelBlock*>(panel + blk * kGemmQ8BlockBytes);
+    __m512i isum[kGemmQ8Mr];
+#pragma GCC unroll 8
+    for (int i = 0; i < kGemmQ8Mr; ++i) isum[i] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int g = 0; g < kQK / 4; ++g) {
+      const __m512i u = _mm512_load_si512(pb->u[g]);
+#pragma GCC unroll 8
+      for (int i = 0; i < kGemmQ8Mr; ++i) {
+        int32_t q4;
+        __builtin_memcpy(&q4, a.q + i * a.ld_q + blk * kQK + 4 * g, 4);
+        isum[i] = _mm512_dpbusd_epi32(isum[i], u, _mm512_set1_epi32(q4));
+      }
+    }
+    const __m512 s = _mm512_load_ps(pb->s), neg_o = _mm512_xor_ps(_mm512_load_ps(pb->o), _mm512_set1_ps(-0.0f));
+#pragma GCC unroll 8
+    for (int i = 0; i < kGemmQ8Mr; ++i) {
+      const __m512 scale = _mm512_mul_ps(s, _mm512_set1_ps(a.d[i * a.ld_d + blk]));
+      acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[i]), scale, acc[i]);
+      acc[i] = _mm512_fmadd_ps(neg_o, _mm512_set1_ps(a.dsum[i * a.ld_d + blk]), acc[i]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kGemmQ8Mr; ++i) _mm512_storeu_ps(c + i * ldc, acc[i]);
+}
+
+}  // namespace aigc

@@ -1,0 +1,284 @@
+// Integer GEMM for quantized weights: activation quantization, weight
+// unpacking into panels, the driver and the scalar micro-kernel.
+//
+// Blocking as gemm_f32.cpp: work items are (up to kMChunk rows of A) x (nc
+// rows of B); for each kKc-wide block of k an item unpacks its B slice into
+// panels of kGemmQ8Nr rows (one panel, 20 KiB, stays in L1 while the
+// micro-kernel runs over the item's rows of A, kGemmQ8Mr at a time).
+#include "kernels/gemm_q8.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/assert.h"
+#include "core/fp16.h"
+#include "core/quant_blocks.h"
+#include "core/quants_ref.h"
+#include "kernels/gemm_q8_isa.h"
+#include "kernels/scratch.h"
+
+namespace aigc {
+
+namespace {
+
+constexpr int64_t kKc = 256;           // elements of k per packed slice (a multiple of every block size)
+constexpr int64_t kNcMax = 256;        // rows of B per work item ...
+constexpr int64_t kNcMin = 64;         // ... halved down to this while there are too few items
+constexpr int64_t kMinItems = 8;
+constexpr int64_t kMChunk = 512;       // rows of A per work item (a multiple of kGemmQ8Mr)
+
+// One 32-element block of a weight row as w = s * u - o.
+struct UnpackedBlock {
+  uint8_t u[kQK];
+  float s, o;
+};
+
+// Fifth bits: bit j of the 32-bit little-endian word at qh is element j's.
+uint32_t load_bits(const uint8_t* qh) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);
+  return bits;
+}
+
+// Block `blk` (counted in 32-element blocks) of a row of type `type`.
+void unpack_block(DType type, const void* row, int64_t blk, UnpackedBlock* out) {
+  switch (type) {
+    case DType::Q8_0: {
+      const BlockQ8_0& b = static_cast<const BlockQ8_0*>(row)[blk];
+      const float d = fp16_to_fp32(b.d);
+      for (int j = 0; j < kQK; ++j) out->u[j] = uint8_t(int(b.qs[j]) + 128);
+      out->s = d;
+      out->o = 128.0f * d;
+      return;
+    }
+    case DType::Q4_0:
+    case DType::Q4_1: {
+      const uint8_t* qs;
+      float d, o;
+      if (type == DType::Q4_0) {
+        const BlockQ4_0& b = static_cast<const BlockQ4_0*>(row)[blk];
+        qs = b.qs, d = fp16_to_fp32(b.d), o = 8.0f * d;
+      } else {
+        const BlockQ4_1& b = static_cast<const BlockQ4_1*>(row)[blk];
+        qs = b.qs, d = fp16_to_fp32(b.d), o = -fp16_to_fp32(b.m);
+      }
+      for (int j = 0; j < kQK / 2; ++j) {
+        out->u[j] = qs[j] & 0x0F;
+        out->u[j + kQK / 2] = qs[j] >> 4;
+      }
+      out->s = d;
+      out->o = o;
+      return;
+    }
+    case DType::Q5_0:
+    case DType::Q5_1: {
+      const uint8_t* qs;
+      uint32_t bits;
+      float d, o;
+      if (type == DType::Q5_0) {
+        const BlockQ5_0& b = static_cast<const BlockQ5_0*>(row)[blk];
+        qs = b.qs, bits = load_bits(b.qh), d = fp16_to_fp32(b.d), o = 16.0f * d;
+      } else {
+        const BlockQ5_1& b = static_cast<const BlockQ5_1*>(row)[blk];
+        qs = b.qs, bits = load_bits(b.qh), d = fp16_to_fp32(b.d), o = -fp16_to_fp32(b.m);
+      }
+      for (int j = 0; j < kQK / 2; ++j) {
+        out->u[j] = uint8_t((qs[j] & 0x0F) | ((bits >> j) & 1) << 4);
+        out->u[j + kQK / 2] = uint8_t((qs[j] >> 4) | ((bits >> (j + kQK / 2)) & 1) << 4);
+      }
+      out->s = d;
+      out->o = o;
+      return;
+    }
+    case DType::Q4_K:
+    case DType::Q5_K: {
+      // Sub-block g of a super-block: the low (g even) or high (g odd) nibbles
+      // of qs[32 * (g / 2) ..]; Q5_K's fifth bit is bit g of qh[l].
+      const int64_t g = blk % (kQK_K / kQK);
+      const uint8_t *scales, *qs, *qh = nullptr;
+      uint16_t d16, dmin16;
+      if (type == DType::Q4_K) {
+        const BlockQ4_K& b = static_cast<const BlockQ4_K*>(row)[blk / (kQK_K / kQK)];
+        scales = b.scales, qs = b.qs, d16 = b.d, dmin16 = b.dmin;
+      } else {
+        const BlockQ5_K& b = static_cast<const BlockQ5_K*>(row)[blk / (kQK_K / kQK)];
+        scales = b.scales, qs = b.qs, qh = b.qh, d16 = b.d, dmin16 = b.dmin;
+      }
+      uint8_t sc, mn;
+      k4_scale_min(int(g), scales, &sc, &mn);
+      const uint8_t* q = qs + 32 * (g / 2);
+      const int shift = 4 * int(g % 2);
+      for (int l = 0; l < kQK; ++l) {
+        int v = (q[l] >> shift) & 0x0F;
+        if (qh != nullptr) v |= ((qh[l] >> g) & 1) << 4;
+        out->u[l] = uint8_t(v);
+      }
+      out->s = fp16_to_fp32(d16) * float(sc);
+      out->o = fp16_to_fp32(dmin16) * float(mn);
+      return;
+    }
+    default: AIGC_ASSERT(false && "gemm_q8: unsupported weight type");
+  }
+}
+
+// Rows [n0, n0 + nb) x k-blocks [blk0, blk0 + n_blk) of B into panels of
+// kGemmQ8Nr rows (the last zero-padded), panel p at packed + p * n_blk * kGemmQ8BlockBytes.
+void pack_b_slice(DType type, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t blk0,
+                  int64_t n_blk, uint8_t* packed) {
+  for (int64_t p = 0; p * kGemmQ8Nr < nb; ++p) {
+    uint8_t* panel = packed + p * n_blk * kGemmQ8BlockBytes;
+    for (int64_t jb = 0; jb < n_blk; ++jb) {
+      GemmQ8PanelBlock* pb = reinterpret_cast<GemmQ8PanelBlock*>(panel + jb * kGemmQ8BlockBytes);
+      for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
+        const int64_t row = p * kGemmQ8Nr + j;
+        UnpackedBlock ub{};
+        if (row < nb) unpack_block(type, static_cast<const char*>(b) + (n0 + row) * b_row_bytes, blk0 + jb, &ub);
+        for (int g = 0; g < kQK / 4; ++g) std::memcpy(pb->u[g][j], ub.u + 4 * g, 4);
+        pb->s[j] = ub.s;
+        pb->o[j] = ub.o;
+      }
+    }
+  }
+}
+
+// Row i of A (k floats) as 8-bit quants, per 32-element block
+// d = amax / 127, q = round(x / d), and d * sum(q).
+void quantize_a_row(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
+  for (int64_t blk = 0; blk < k / kQK; ++blk) {
+    const float* xb = x + blk * kQK;
+    float amax = 0.0f;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    const float db = amax / 127.0f;
+    const float id = db != 0.0f ? 1.0f / db : 0.0f;
+    int sum = 0;
+    for (int j = 0; j < kQK; ++j) {
+      const int v = int(std::nearbyint(xb[j] * id));
+      q[blk * kQK + j] = int8_t(v);
+      sum += v;
+    }
+    d[blk] = db;
+    dsum[blk] = db * float(sum);
+  }
+}
+
+using TileFn = void (*)(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                        int accumulate);
+
+// The scalar reference of the micro-kernel: the same operations in the same order.
+void gemm_q8_tile_scalar(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                         int accumulate) {
+  float acc[kGemmQ8Mr][kGemmQ8Nr];
+  for (int64_t i = 0; i < kGemmQ8Mr; ++i)
+    for (int64_t j = 0; j < kGemmQ8Nr; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.0f;
+  for (int64_t blk = 0; blk < n_blk; ++blk) {
+    const GemmQ8PanelBlock* pb = reinterpret_cast<const GemmQ8PanelBlock*>(panel + blk * kGemmQ8BlockBytes);
+    for (int64_t i = 0; i < kGemmQ8Mr; ++i) {
+      const int8_t* qa = a.q + i * a.ld_q + blk * kQK;
+      const float da = a.d[i * a.ld_d + blk], dsa = a.dsum[i * a.ld_d + blk];
+      for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
+        int32_t isum = 0;
+        for (int g = 0; g < kQK / 4; ++g)
+          for (int e = 0; e < 4; ++e) isum += int32_t(pb->u[g][j][e]) * int32_t(qa[4 * g + e]);
+        acc[i][j] = std::fma(float(isum), pb->s[j] * da, acc[i][j]);
+        acc[i][j] = std::fma(-pb->o[j], dsa, acc[i][j]);
+      }
+    }
+  }
+  for (int64_t i = 0; i < kGemmQ8Mr; ++i)
+    for (int64_t j = 0; j < kGemmQ8Nr; ++j) c[i * ldc + j] = acc[i][j];
+}
+
+TileFn tile_kernel(Isa isa) {
+  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) return gemm_q8_tile_avx512;
+  return gemm_q8_tile_scalar;
+}
+
+// A partial tile goes through a buffer, so the kernel always writes a whole one.
+void run_tile(TileFn fn, int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+              int64_t rows, int64_t cols, bool accumulate) {
+  if (rows == kGemmQ8Mr && cols == kGemmQ8Nr) {
+    fn(n_blk, a, panel, c, ldc, accumulate);
+    return;
+  }
+  float tile[kGemmQ8Mr * kGemmQ8Nr];
+  if (accumulate)
+    for (int64_t i = 0; i < rows; ++i) std::memcpy(tile + i * kGemmQ8Nr, c + i * ldc, size_t(cols) * sizeof(float));
+  fn(n_blk, a, panel, tile, kGemmQ8Nr, accumulate);
+  for (int64_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * kGemmQ8Nr, size_t(cols) * sizeof(float));
+}
+
+thread_local ScratchBuffer t_a_q, t_a_d, t_a_dsum;  // the caller's: quantized A, shared by its team
+thread_local ScratchBuffer t_packed_b;               // each thread's: one nc x kKc slice of B
+
+}  // namespace
+
+bool gemm_q8_supports(DType b_type) {
+  switch (b_type) {
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K: return true;
+    default: return false;
+  }
+}
+
+void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
+             int64_t b_row_bytes, float* c, int64_t ldc, Isa isa) {
+  const DTypeTraits* bt = dtype_traits(b_type);
+  AIGC_ASSERT(gemm_q8_supports(b_type) && bt != nullptr);
+  AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0 && k % bt->block_size == 0);
+  if (m == 0 || n == 0) return;
+  const TileFn tile = tile_kernel(isa);
+  const int64_t n_blocks = k / kQK;
+  const int64_t m_padded = (m + kGemmQ8Mr - 1) / kGemmQ8Mr * kGemmQ8Mr;
+  int8_t* a_q = t_a_q.get<int8_t>(size_t(m_padded * k));
+  float* a_d = t_a_d.get<float>(size_t(m_padded * n_blocks));
+  float* a_dsum = t_a_dsum.get<float>(size_t(m_padded * n_blocks));
+  const int64_t m_chunks = (m + kMChunk - 1) / kMChunk;
+  int64_t nc = kNcMax;
+  while (nc > kNcMin && (n + nc - 1) / nc * m_chunks < kMinItems) nc /= 2;
+  const int64_t n_tiles = (n + nc - 1) / nc;
+  const int64_t n_items = n_tiles * m_chunks;
+  const bool parallel = double(m) * double(n) * double(k) > 1e6;
+
+#pragma omp parallel if (parallel)
+  {
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < m_padded; ++i) {
+      if (i < m) {
+        quantize_a_row(a + i * lda, k, a_q + i * k, a_d + i * n_blocks, a_dsum + i * n_blocks);
+      } else {
+        std::memset(a_q + i * k, 0, size_t(k));
+        std::fill(a_d + i * n_blocks, a_d + (i + 1) * n_blocks, 0.0f);
+        std::fill(a_dsum + i * n_blocks, a_dsum + (i + 1) * n_blocks, 0.0f);
+      }
+    }
+    const int64_t panels_max = nc / kGemmQ8Nr;
+    uint8_t* packed = t_packed_b.get<uint8_t>(size_t(panels_max * (kKc / kQK) * kGemmQ8BlockBytes));
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < n_items; ++item) {
+      const int64_t n0 = (item % n_tiles) * nc;
+      const int64_t nb = std::min(nc, n - n0);
+      const int64_t m0 = (item / n_tiles) * kMChunk;
+      const int64_t m_end = std::min(m0 + kMChunk, m);
+      for (int64_t k0 = 0; k0 < k; k0 += kKc) {
+        const int64_t n_blk = std::min(kKc, k - k0) / kQK, blk0 = k0 / kQK;
+        pack_b_slice(b_type, b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+        for (int64_t jb = 0; jb < nb; jb += kGemmQ8Nr) {
+          const uint8_t* panel = packed + (jb / kGemmQ8Nr) * n_blk * kGemmQ8BlockBytes;
+          for (int64_t i = m0; i < m_end; i += kGemmQ8Mr) {
+            const GemmQ8A at{a_q + i * k + k0, k, a_d + i * n_blocks + blk0, a_dsum + i * n_blocks + blk0, n_blocks};
+            run_tile(tile, n_blk, at, panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmQ8Mr, m - i),
+                     std::min(kGemmQ8Nr, nb - jb), k0 > 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace aigc

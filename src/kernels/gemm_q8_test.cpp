@@ -1,0 +1,112 @@
+// Tests of gemm_q8: against the exact product of the dequantized weights
+// with the F32 activations, within the bound the activations' 8-bit
+// rounding allows (derived per element, not fitted); the AVX-512
+// micro-kernel against the scalar one, bit for bit; any thread count, bit
+// for bit. Shapes are awkward: partial 8-row and 16-column tiles, k with a
+// partial 256-element slice, one block.
+#include "kernels/gemm_q8.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/op_test_util.h"
+
+namespace aigc {
+namespace {
+
+constexpr DType kTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
+                            DType::Q5_1, DType::Q4_K, DType::Q5_K};
+
+struct Problem {
+  int64_t m, n, k;
+  std::vector<float> a;
+  std::vector<uint8_t> w;   // n rows of the type
+  std::vector<float> w_f;   // the same, dequantized
+  int64_t row_bytes;
+};
+
+Problem make_problem(DType type, int64_t m, int64_t n, int64_t k, uint32_t seed) {
+  const DTypeTraits& t = *dtype_traits(type);
+  Problem p{m, n, k, random_floats(m * k, seed), {}, {}, int64_t(*dtype_row_bytes(type, k))};
+  // Some activation blocks with one large outlier, as real activations have.
+  for (int64_t i = 0; i < m * k; i += 97) p.a[size_t(i)] *= 20.0f;
+  const std::vector<float> w = random_floats(n * k, seed + 1, -1.0f, 1.0f);
+  p.w.resize(size_t(p.row_bytes * n));
+  p.w_f.resize(size_t(n * k));
+  for (int64_t j = 0; j < n; ++j) {
+    t.from_float(w.data() + j * k, p.w.data() + j * p.row_bytes, k);
+    t.to_float(p.w.data() + j * p.row_bytes, p.w_f.data() + j * k, k);
+  }
+  return p;
+}
+
+std::vector<float> run(const Problem& p, DType type, Isa isa) {
+  std::vector<float> c(size_t(p.m * p.n), -7.0f);
+  gemm_q8(p.m, p.n, p.k, p.a.data(), p.k, type, p.w.data(), p.row_bytes, c.data(), p.n, isa);
+  return c;
+}
+
+// |c - exact| <= sum_k |w_k| * amax(a's block of k) / 254 (the largest
+// rounding of an 8-bit activation quant), plus float rounding.
+void expect_within_rounding(const Problem& p, const std::vector<float>& c, const char* what) {
+  for (int64_t i = 0; i < p.m; ++i) {
+    for (int64_t j = 0; j < p.n; ++j) {
+      double exact = 0.0, bound = 0.0, magnitude = 0.0;
+      for (int64_t b0 = 0; b0 < p.k; b0 += 32) {
+        float amax = 0.0f;
+        for (int64_t e = b0; e < b0 + 32; ++e) amax = std::max(amax, std::fabs(p.a[size_t(i * p.k + e)]));
+        for (int64_t e = b0; e < b0 + 32; ++e) {
+          const double w = p.w_f[size_t(j * p.k + e)], a = p.a[size_t(i * p.k + e)];
+          exact += w * a;
+          bound += std::fabs(w) * double(amax) / 254.0;
+          magnitude += std::fabs(w * a);
+        }
+      }
+      const double tol = bound * 1.0001 + 2e-6 * magnitude + 1e-6;
+      ASSERT_NEAR(c[size_t(i * p.n + j)], exact, tol) << what << " i=" << i << " j=" << j;
+    }
+  }
+}
+
+TEST(GemmQ8, MatchesExactProductWithinActivationRounding) {
+  for (DType type : kTypes) {
+    const int64_t bs = dtype_traits(type)->block_size;
+    for (const auto& [m, n, k] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, bs}, {9, 17, 3 * bs},
+                                  {13, 40, std::max<int64_t>(bs, 32 * 9)}, {8, 16, 256 * 2}}) {
+      if (k % bs != 0) continue;
+      SCOPED_TRACE(std::string(dtype_name(type)) + " m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                   " k=" + std::to_string(k));
+      const Problem p = make_problem(type, m, n, k, uint32_t(m * 131 + n * 7 + k));
+      expect_within_rounding(p, run(p, type, Isa::kScalar), "scalar");
+      if (cpu_supports(Isa::kAvx512)) expect_within_rounding(p, run(p, type, Isa::kAvx512), "avx512");
+    }
+  }
+}
+
+TEST(GemmQ8, Avx512MatchesScalarBitForBit) {
+  if (!cpu_supports(Isa::kAvx512)) GTEST_SKIP() << "this CPU lacks avx512: variant not tested";
+  for (DType type : kTypes) {
+    const int64_t bs = dtype_traits(type)->block_size;
+    const Problem p = make_problem(type, 37, 33, bs == 256 ? 768 : 288 + 32, 5);
+    EXPECT_TRUE(same_bits(run(p, type, Isa::kScalar), run(p, type, Isa::kAvx512))) << dtype_name(type);
+  }
+}
+
+TEST(GemmQ8, BitIdenticalForAnyThreadCount) {
+  const Problem p = make_problem(DType::Q4_0, 70, 300, 512, 9);
+  const Isa isa = cpu_supports(Isa::kAvx512) ? Isa::kAvx512 : Isa::kScalar;
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount guard(threads);
+    results.push_back(run(p, DType::Q4_0, isa));
+  }
+  EXPECT_TRUE(same_bits(results[0], results[1]));
+  EXPECT_TRUE(same_bits(results[0], results[2]));
+}
+
+}  // namespace
+}  // namespace aigc

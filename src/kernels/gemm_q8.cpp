@@ -142,9 +142,10 @@ void pack_b_slice(DType type, const void* b, int64_t b_row_bytes, int64_t n0, in
   }
 }
 
-// Row i of A (k floats) as 8-bit quants, per 32-element block
-// d = amax / 127, q = round(x / d), and d * sum(q).
-void quantize_a_row(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
+// A row of k floats as 8-bit quants, per 32-element block d = amax / 127,
+// q = x * (1 / d) rounded to nearest even, and d * sum(q), into a row of the
+// tile layout (gemm_q8_isa.h).
+void quantize_a_row_scalar(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
   for (int64_t blk = 0; blk < k / kQK; ++blk) {
     const float* xb = x + blk * kQK;
     float amax = 0.0f;
@@ -153,12 +154,12 @@ void quantize_a_row(const float* x, int64_t k, int8_t* q, float* d, float* dsum)
     const float id = db != 0.0f ? 1.0f / db : 0.0f;
     int sum = 0;
     for (int j = 0; j < kQK; ++j) {
-      const int v = int(std::nearbyint(xb[j] * id));
-      q[blk * kQK + j] = int8_t(v);
+      const int v = quant_nearest_int(xb[j] * id);
+      q[blk * kGemmQ8Mr * kQK + j] = int8_t(v);
       sum += v;
     }
-    d[blk] = db;
-    dsum[blk] = db * float(sum);
+    d[blk * kGemmQ8Mr] = db;
+    dsum[blk * kGemmQ8Mr] = db * float(sum);
   }
 }
 
@@ -174,8 +175,8 @@ void gemm_q8_tile_scalar(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, 
   for (int64_t blk = 0; blk < n_blk; ++blk) {
     const GemmQ8PanelBlock* pb = reinterpret_cast<const GemmQ8PanelBlock*>(panel + blk * kGemmQ8BlockBytes);
     for (int64_t i = 0; i < kGemmQ8Mr; ++i) {
-      const int8_t* qa = a.q + i * a.ld_q + blk * kQK;
-      const float da = a.d[i * a.ld_d + blk], dsa = a.dsum[i * a.ld_d + blk];
+      const int8_t* qa = a.q + (blk * kGemmQ8Mr + i) * kQK;
+      const float da = a.d[blk * kGemmQ8Mr + i], dsa = a.dsum[blk * kGemmQ8Mr + i];
       for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
         int32_t isum = 0;
         for (int g = 0; g < kQK / 4; ++g)
@@ -189,9 +190,16 @@ void gemm_q8_tile_scalar(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, 
     for (int64_t j = 0; j < kGemmQ8Nr; ++j) c[i * ldc + j] = acc[i][j];
 }
 
-TileFn tile_kernel(Isa isa) {
-  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) return gemm_q8_tile_avx512;
-  return gemm_q8_tile_scalar;
+using QuantizeRowFn = void (*)(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
+
+struct Kernels {
+  TileFn tile;
+  QuantizeRowFn quantize_row;
+};
+
+Kernels kernels_for(Isa isa) {
+  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) return {gemm_q8_tile_avx512, gemm_q8_quantize_row_avx512};
+  return {gemm_q8_tile_scalar, quantize_a_row_scalar};
 }
 
 // A partial tile goes through a buffer, so the kernel always writes a whole one.
@@ -232,7 +240,7 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
   AIGC_ASSERT(gemm_q8_supports(b_type) && bt != nullptr);
   AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0 && k % bt->block_size == 0);
   if (m == 0 || n == 0) return;
-  const TileFn tile = tile_kernel(isa);
+  const Kernels kern = kernels_for(isa);
   const int64_t n_blocks = k / kQK;
   const int64_t m_padded = (m + kGemmQ8Mr - 1) / kGemmQ8Mr * kGemmQ8Mr;
   int8_t* a_q = t_a_q.get<int8_t>(size_t(m_padded * k));
@@ -247,14 +255,20 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
 
 #pragma omp parallel if (parallel)
   {
+    // A in tiles of kGemmQ8Mr rows (gemm_q8_isa.h); rows past m are zeros.
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < m_padded; ++i) {
+      const int64_t tile0 = i / kGemmQ8Mr * kGemmQ8Mr, r = i % kGemmQ8Mr;
+      int8_t* q = a_q + tile0 * k + r * kQK;
+      float* d = a_d + tile0 * n_blocks + r;
+      float* dsum = a_dsum + tile0 * n_blocks + r;
       if (i < m) {
-        quantize_a_row(a + i * lda, k, a_q + i * k, a_d + i * n_blocks, a_dsum + i * n_blocks);
+        kern.quantize_row(a + i * lda, k, q, d, dsum);
       } else {
-        std::memset(a_q + i * k, 0, size_t(k));
-        std::fill(a_d + i * n_blocks, a_d + (i + 1) * n_blocks, 0.0f);
-        std::fill(a_dsum + i * n_blocks, a_dsum + (i + 1) * n_blocks, 0.0f);
+        for (int64_t blk = 0; blk < n_blocks; ++blk) {
+          std::memset(q + blk * kGemmQ8Mr * kQK, 0, kQK);
+          d[blk * kGemmQ8Mr] = dsum[blk * kGemmQ8Mr] = 0.0f;
+        }
       }
     }
     const int64_t panels_max = nc / kGemmQ8Nr;
@@ -271,8 +285,9 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
         for (int64_t jb = 0; jb < nb; jb += kGemmQ8Nr) {
           const uint8_t* panel = packed + (jb / kGemmQ8Nr) * n_blk * kGemmQ8BlockBytes;
           for (int64_t i = m0; i < m_end; i += kGemmQ8Mr) {
-            const GemmQ8A at{a_q + i * k + k0, k, a_d + i * n_blocks + blk0, a_dsum + i * n_blocks + blk0, n_blocks};
-            run_tile(tile, n_blk, at, panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmQ8Mr, m - i),
+            const GemmQ8A at{a_q + i * k + blk0 * kGemmQ8Mr * kQK, a_d + i * n_blocks + blk0 * kGemmQ8Mr,
+                             a_dsum + i * n_blocks + blk0 * kGemmQ8Mr};
+            run_tile(kern.tile, n_blk, at, panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmQ8Mr, m - i),
                      std::min(kGemmQ8Nr, nb - jb), k0 > 0);
           }
         }

@@ -5,9 +5,12 @@
 // one GemmQ8PanelBlock per block: the unsigned quants four elements at a
 // time for all the panel's rows (u[g][j] = elements 4g..4g+3 of row j: one
 // 64-byte register per g), then each row's scale s and offset o (w = s u - o).
-// The quantized activations (GemmQ8A) are row-major: row i's quants at
-// q + i * ld_q, its per-block d and d * sum(q) at d / dsum + i * ld_d.
+// The quantized activations (GemmQ8A) are packed by tiles of kGemmQ8Mr
+// rows, block by block: in a tile, block b of row i has its 32 quants at
+// q + (b * kGemmQ8Mr + i) * 32 and its d and d * sum(q) at
+// d / dsum + b * kGemmQ8Mr + i (so a tile reads its activations in order).
 //
+// The activations are quantized by gemm_q8_quantize_row_* (below).
 // The micro-kernel computes one kGemmQ8Mr x kGemmQ8Nr tile of C over n_blk
 // blocks: for each block, the exact integer sums isum[i][j] = sum u q, then
 //   acc = fma(float(isum), s_j * d_i, acc);  acc = fma(-o_j, dsum_i, acc)
@@ -33,13 +36,18 @@ static_assert(kGemmQ8BlockBytes % 64 == 0);
 
 struct GemmQ8A {
   const int8_t* q;
-  int64_t ld_q;
   const float* d;
   const float* dsum;
-  int64_t ld_d;
 };
 
 void gemm_q8_tile_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                          int accumulate);
+
+// One row of k activations (k a multiple of 32) to quants, per 32-element
+// block d = amax / 127, q = x * (1 / d) rounded to nearest even, and
+// dsum = d * sum(q), block b at q + b * kGemmQ8Mr * 32, d + b * kGemmQ8Mr and
+// dsum + b * kGemmQ8Mr (a row of the tile layout above): the same bytes and
+// floats as the scalar quantizer in gemm_q8.cpp.
+void gemm_q8_quantize_row_avx512(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
 
 }  // namespace aigc

@@ -1,10 +1,10 @@
-// AVX-512 (VNNI) micro-kernel of gemm_q8: an 8 x 16 tile of C in 8 zmm
+// AVX-512 (VNNI) micro-kernel of gemm_q8, and its activation quantizer.
+// The micro-kernel: an 8 x 16 tile of C in 8 zmm
 // float accumulators; per 32-element block, 8 zmm integer sums fed by
 // vpdpbusd (one 64-byte load of the panel's quants, its 4 activation bytes
 // broadcast from memory), then two float multiply-adds per row. Same
 // operations, in the same order, as gemm_q8_tile_scalar.
-#include <immintrin.h>
-
+#include "kernels/avx512/ops_math_avx512.h"
 #include "kernels/gemm_q8_isa.h"
 
 namespace aigc {
@@ -25,20 +25,36 @@ void gemm_q8_tile_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, 
 #pragma GCC unroll 8
       for (int i = 0; i < kGemmQ8Mr; ++i) {
         int32_t q4;
-        __builtin_memcpy(&q4, a.q + i * a.ld_q + blk * kQK + 4 * g, 4);
+        __builtin_memcpy(&q4, a.q + (blk * kGemmQ8Mr + i) * kQK + 4 * g, 4);
         isum[i] = _mm512_dpbusd_epi32(isum[i], u, _mm512_set1_epi32(q4));
       }
     }
     const __m512 s = _mm512_load_ps(pb->s), neg_o = _mm512_xor_ps(_mm512_load_ps(pb->o), _mm512_set1_ps(-0.0f));
 #pragma GCC unroll 8
     for (int i = 0; i < kGemmQ8Mr; ++i) {
-      const __m512 scale = _mm512_mul_ps(s, _mm512_set1_ps(a.d[i * a.ld_d + blk]));
+      const __m512 scale = _mm512_mul_ps(s, _mm512_set1_ps(a.d[blk * kGemmQ8Mr + i]));
       acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[i]), scale, acc[i]);
-      acc[i] = _mm512_fmadd_ps(neg_o, _mm512_set1_ps(a.dsum[i * a.ld_d + blk]), acc[i]);
+      acc[i] = _mm512_fmadd_ps(neg_o, _mm512_set1_ps(a.dsum[blk * kGemmQ8Mr + i]), acc[i]);
     }
   }
 #pragma GCC unroll 8
   for (int i = 0; i < kGemmQ8Mr; ++i) _mm512_storeu_ps(c + i * ldc, acc[i]);
+}
+
+void gemm_q8_quantize_row_avx512(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  for (int64_t blk = 0; blk < k / kQK; ++blk) {
+    const __m512 x0 = _mm512_loadu_ps(x + blk * kQK), x1 = _mm512_loadu_ps(x + blk * kQK + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
+    const float db = amax / 127.0f;
+    const __m512 id = _mm512_set1_ps(db != 0.0f ? 1.0f / db : 0.0f);
+    const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, id)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, id));
+    int8_t* qb = q + blk * kGemmQ8Mr * kQK;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(qb), _mm512_cvtepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(qb + 16), _mm512_cvtepi32_epi8(q1));
+    d[blk * kGemmQ8Mr] = db;
+    dsum[blk * kGemmQ8Mr] = db * float(_mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1)));
+  }
 }
 
 }  // namespace aigc

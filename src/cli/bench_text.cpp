@@ -91,7 +91,7 @@ Status bench_text(const BenchTextOptions& o) {
   std::printf("  read bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s; weights %.1f MB, %.3g matmul parameters\n", bw, peak,
               weight_bytes / 1e6, params);
 
-  LlmContext ctx(*s.model, s.n_ctx, 1, std::min(o.n_prompt, llm.batch_size));
+  LlmContext ctx(*s.model, s.n_ctx, 1, std::min(o.n_prompt, llm.batch_size), s.cache_type);
   std::mt19937 rng(1);
   const int n_vocab = s.model->hparams().n_vocab;
   std::vector<double> pp, tg, pp_cpu, tg_cpu;  // tokens/s; CPU seconds per token

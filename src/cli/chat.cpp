@@ -63,7 +63,7 @@ int run_chat(const ChatOptions& o) {
   };
   reset();
 
-  LlmContext ctx(*session->model, session->n_ctx, 1, o.llm.batch_size);
+  LlmContext ctx(*session->model, session->n_ctx, 1, o.llm.batch_size, session->cache_type);
   std::vector<int32_t> cached;
   GenerateOptions options = gen->options;
   options.cached_tokens = &cached;

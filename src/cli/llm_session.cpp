@@ -20,6 +20,10 @@ void add_llm_options(CLI::App& cmd, LlmOptions& o) {
   cmd.add_option("-c,--ctx-size", o.ctx_size, "context size in tokens (0 = the model's own)")->capture_default_str();
   cmd.add_option("-b,--batch-size", o.batch_size, "prompt tokens per forward pass")->capture_default_str()
       ->check(CLI::Range(1, 8192));
+  cmd.add_option("--cache-type", o.cache_type,
+                 "KV cache element type: f16 (half the memory and the bytes read per token) or f32 (exact)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f16", "f32"}));
 }
 
 std::vector<std::string> default_models_dirs() {
@@ -71,6 +75,7 @@ Result<LlmSession> open_llm(const LlmOptions& o) {
   s.n_ctx = o.ctx_size > 0 ? o.ctx_size : train;
   if (s.n_ctx < 8) return Status::invalid_argument("--ctx-size " + std::to_string(s.n_ctx) + " is too small");
   if (s.n_ctx > (1 << 20)) return Status::invalid_argument("--ctx-size " + std::to_string(s.n_ctx) + " is too large");
+  s.cache_type = o.cache_type == "f32" ? DType::F32 : DType::F16;
   return s;
 }
 

@@ -24,9 +24,10 @@ struct LlmOptions {
   int threads = 0;      // <= 0: all cores
   int ctx_size = 2048;  // 0: the model's training context
   int batch_size = 512;
+  std::string cache_type = "f16";  // the KV cache's element type: f16 or f32
 };
 
-// Adds -m/--model, -t/--threads, -c/--ctx-size, -b/--batch-size to `cmd`.
+// Adds -m/--model, -t/--threads, -c/--ctx-size, -b/--batch-size, --cache-type to `cmd`.
 void add_llm_options(CLI::App& cmd, LlmOptions& opts);
 
 // The shipped demonstration model, relative to a models directory.
@@ -48,6 +49,7 @@ struct LlmSession {
   std::unique_ptr<LlmModel> model;
   std::optional<Tokenizer> tokenizer;
   int n_ctx = 0;
+  DType cache_type = DType::F16;
 };
 
 // Loads the model and tokenizer, sets the thread count, resolves the context size.

@@ -42,7 +42,7 @@ int run_text(const TextOptions& opts) {
   auto prompt = tok.encode(o.prompt, /*add_special=*/!o.no_bos, /*parse_special=*/true);
   if (!prompt.ok()) return print_error(Status(prompt.status().code(), "prompt: " + prompt.status().message()));
 
-  LlmContext ctx(*session->model, session->n_ctx, 1, o.llm.batch_size);
+  LlmContext ctx(*session->model, session->n_ctx, 1, o.llm.batch_size, session->cache_type);
   auto r = generate(ctx, tok, *prompt, gen->options, [](std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
@@ -116,7 +116,7 @@ int run_perplexity(const PerplexityOptions& o) {
     return print_error(Status::invalid_argument(o.text_file + " has " + std::to_string(tokens->size()) +
                                                 " tokens, fewer than one window of -c " + std::to_string(n)));
   const bool add_bos = !tokens->empty() && (*tokens)[0] == tok.bos_id();
-  LlmContext ctx(*session->model, n, 1, std::min(n, o.llm.batch_size));
+  LlmContext ctx(*session->model, n, 1, std::min(n, o.llm.batch_size), session->cache_type);
   const int n_vocab = session->model->hparams().n_vocab;
   double nll = 0;
   int64_t count = 0;

@@ -155,10 +155,7 @@ void finish_qkv(const LlmHparams& hp, const LlmLayer& l, const RopeParams& rope_
   }
   rope(q, &bt.pos, rope_params, 1, H, hd);
   rope(k, &bt.pos, rope_params, 1, Hkv, hd);
-  for (int g = 0; g < hp.n_head_kv; ++g) {
-    std::memcpy(cache.keys(bt.seq, il, g) + int64_t(bt.pos) * hd, k + g * hd, size_t(hd) * sizeof(float));
-    std::memcpy(cache.values(bt.seq, il, g) + int64_t(bt.pos) * hd, v + g * hd, size_t(hd) * sizeof(float));
-  }
+  for (int g = 0; g < hp.n_head_kv; ++g) cache.store(bt.seq, il, g, bt.pos, k + g * hd, v + g * hd);
 }
 
 // Attention of token t's query heads that share KV head g (q, att: the
@@ -166,7 +163,7 @@ void finish_qkv(const LlmHparams& hp, const LlmLayer& l, const RopeParams& rope_
 void attend(const LlmHparams& hp, KvCache& cache, int il, const BatchToken& bt, int g, const float* q, float* att) {
   const int64_t hd = hp.head_dim, per_kv = hp.n_head / hp.n_head_kv;
   attention_cached(att + g * per_kv * hd, q + g * per_kv * hd, cache.keys(bt.seq, il, g), cache.values(bt.seq, il, g),
-                   DType::F32, &bt.pos, 1, per_kv, 1, hd, cache.n_ctx());
+                   cache.type(), &bt.pos, 1, per_kv, 1, hd, cache.n_ctx());
 }
 
 RopeParams rope_params_of(const LlmHparams& hp, const LlmWeights& w) {
@@ -292,10 +289,10 @@ void forward_by_gemm(const LlmModel& model, KvCache& cache, std::span<const Batc
 
 }  // namespace
 
-LlmContext::LlmContext(const LlmModel& model, int n_ctx, int n_seq, int n_batch)
+LlmContext::LlmContext(const LlmModel& model, int n_ctx, int n_seq, int n_batch, DType cache_type)
     : model_(model),
       n_batch_(n_batch),
-      cache_(n_seq, model.hparams().n_layer, model.hparams().n_head_kv, n_ctx, model.hparams().head_dim),
+      cache_(n_seq, model.hparams().n_layer, model.hparams().n_head_kv, n_ctx, model.hparams().head_dim, cache_type),
       arena_(arena_bytes(model, n_batch)) {}
 
 Status LlmContext::decode(std::span<const BatchToken> batch, std::vector<float>* logits) {

@@ -48,8 +48,9 @@ struct BatchToken {
 
 class LlmContext {
  public:
-  // n_ctx: positions per sequence; n_seq: sequence slots; n_batch: most tokens per decode().
-  LlmContext(const LlmModel& model, int n_ctx, int n_seq = 1, int n_batch = 512);
+  // n_ctx: positions per sequence; n_seq: sequence slots; n_batch: most tokens per decode();
+  // cache_type: the KV cache's element type, F32 (exact) or F16 (half the memory, see kv_cache.h).
+  LlmContext(const LlmModel& model, int n_ctx, int n_seq = 1, int n_batch = 512, DType cache_type = DType::F32);
 
   // Runs the batch. Each token's key and value are stored at (seq, pos); a
   // token attends to positions 0..pos of its sequence, which must have been
@@ -64,6 +65,7 @@ class LlmContext {
   int n_seq() const { return cache_.n_seq(); }
   const LlmModel& model() const { return model_; }
   size_t kv_cache_bytes() const { return cache_.bytes(); }
+  DType kv_cache_type() const { return cache_.type(); }
 
  private:
   const LlmModel& model_;

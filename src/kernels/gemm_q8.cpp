@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/assert.h"
 #include "core/fp16.h"
@@ -28,117 +29,131 @@ constexpr int64_t kNcMin = 64;         // ... halved down to this while there ar
 constexpr int64_t kMinItems = 8;
 constexpr int64_t kMChunk = 512;       // rows of A per work item (a multiple of kGemmQ8Mr)
 
-// One 32-element block of a weight row as w = s * u - o.
-struct UnpackedBlock {
-  uint8_t u[kQK];
-  float s, o;
-};
-
-// Fifth bits: bit j of the 32-bit little-endian word at qh is element j's.
-uint32_t load_bits(const uint8_t* qh) {
+// Decoders of one 32-element block (block `blk` of a row, counted in
+// 32-element blocks) into unsigned quants u[32] and w = s * u - o.
+uint32_t load_bits(const uint8_t* qh) {  // Q5_0 / Q5_1: bit j is element j's fifth bit
   uint32_t bits;
   std::memcpy(&bits, qh, 4);
   return bits;
 }
 
-// Block `blk` (counted in 32-element blocks) of a row of type `type`.
-void unpack_block(DType type, const void* row, int64_t blk, UnpackedBlock* out) {
-  switch (type) {
-    case DType::Q8_0: {
-      const BlockQ8_0& b = static_cast<const BlockQ8_0*>(row)[blk];
-      const float d = fp16_to_fp32(b.d);
-      for (int j = 0; j < kQK; ++j) out->u[j] = uint8_t(int(b.qs[j]) + 128);
-      out->s = d;
-      out->o = 128.0f * d;
-      return;
-    }
-    case DType::Q4_0:
-    case DType::Q4_1: {
-      const uint8_t* qs;
-      float d, o;
-      if (type == DType::Q4_0) {
-        const BlockQ4_0& b = static_cast<const BlockQ4_0*>(row)[blk];
-        qs = b.qs, d = fp16_to_fp32(b.d), o = 8.0f * d;
-      } else {
-        const BlockQ4_1& b = static_cast<const BlockQ4_1*>(row)[blk];
-        qs = b.qs, d = fp16_to_fp32(b.d), o = -fp16_to_fp32(b.m);
-      }
-      for (int j = 0; j < kQK / 2; ++j) {
-        out->u[j] = qs[j] & 0x0F;
-        out->u[j + kQK / 2] = qs[j] >> 4;
-      }
-      out->s = d;
-      out->o = o;
-      return;
-    }
-    case DType::Q5_0:
-    case DType::Q5_1: {
-      const uint8_t* qs;
-      uint32_t bits;
-      float d, o;
-      if (type == DType::Q5_0) {
-        const BlockQ5_0& b = static_cast<const BlockQ5_0*>(row)[blk];
-        qs = b.qs, bits = load_bits(b.qh), d = fp16_to_fp32(b.d), o = 16.0f * d;
-      } else {
-        const BlockQ5_1& b = static_cast<const BlockQ5_1*>(row)[blk];
-        qs = b.qs, bits = load_bits(b.qh), d = fp16_to_fp32(b.d), o = -fp16_to_fp32(b.m);
-      }
-      for (int j = 0; j < kQK / 2; ++j) {
-        out->u[j] = uint8_t((qs[j] & 0x0F) | ((bits >> j) & 1) << 4);
-        out->u[j + kQK / 2] = uint8_t((qs[j] >> 4) | ((bits >> (j + kQK / 2)) & 1) << 4);
-      }
-      out->s = d;
-      out->o = o;
-      return;
-    }
-    case DType::Q4_K:
-    case DType::Q5_K: {
-      // Sub-block g of a super-block: the low (g even) or high (g odd) nibbles
-      // of qs[32 * (g / 2) ..]; Q5_K's fifth bit is bit g of qh[l].
-      const int64_t g = blk % (kQK_K / kQK);
-      const uint8_t *scales, *qs, *qh = nullptr;
-      uint16_t d16, dmin16;
-      if (type == DType::Q4_K) {
-        const BlockQ4_K& b = static_cast<const BlockQ4_K*>(row)[blk / (kQK_K / kQK)];
-        scales = b.scales, qs = b.qs, d16 = b.d, dmin16 = b.dmin;
-      } else {
-        const BlockQ5_K& b = static_cast<const BlockQ5_K*>(row)[blk / (kQK_K / kQK)];
-        scales = b.scales, qs = b.qs, qh = b.qh, d16 = b.d, dmin16 = b.dmin;
-      }
-      uint8_t sc, mn;
-      k4_scale_min(int(g), scales, &sc, &mn);
-      const uint8_t* q = qs + 32 * (g / 2);
-      const int shift = 4 * int(g % 2);
-      for (int l = 0; l < kQK; ++l) {
-        int v = (q[l] >> shift) & 0x0F;
-        if (qh != nullptr) v |= ((qh[l] >> g) & 1) << 4;
-        out->u[l] = uint8_t(v);
-      }
-      out->s = fp16_to_fp32(d16) * float(sc);
-      out->o = fp16_to_fp32(dmin16) * float(mn);
-      return;
-    }
-    default: AIGC_ASSERT(false && "gemm_q8: unsupported weight type");
+void nibbles(const uint8_t* qs, uint8_t* u) {  // elements j and j + 16 in the low and high nibble of qs[j]
+  for (int j = 0; j < kQK / 2; ++j) {
+    u[j] = qs[j] & 0x0F;
+    u[j + kQK / 2] = qs[j] >> 4;
   }
 }
 
-// Rows [n0, n0 + nb) x k-blocks [blk0, blk0 + n_blk) of B into panels of
-// kGemmQ8Nr rows (the last zero-padded), panel p at packed + p * n_blk * kGemmQ8BlockBytes.
-void pack_b_slice(DType type, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t blk0,
-                  int64_t n_blk, uint8_t* packed) {
+void fifth_bits(uint32_t bits, uint8_t* u) {
+  for (int j = 0; j < kQK; ++j) u[j] = uint8_t(u[j] | ((bits >> j) & 1) << 4);
+}
+
+struct DecodeQ8_0 {
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    const BlockQ8_0& b = static_cast<const BlockQ8_0*>(row)[blk];
+    for (int j = 0; j < kQK; ++j) u[j] = uint8_t(b.qs[j]) ^ 0x80;  // q + 128
+    *s = fp16_to_fp32(b.d);
+    *o = 128.0f * *s;
+  }
+};
+
+struct DecodeQ4_0 {
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    const BlockQ4_0& b = static_cast<const BlockQ4_0*>(row)[blk];
+    nibbles(b.qs, u);
+    *s = fp16_to_fp32(b.d);
+    *o = 8.0f * *s;
+  }
+};
+
+struct DecodeQ4_1 {
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    const BlockQ4_1& b = static_cast<const BlockQ4_1*>(row)[blk];
+    nibbles(b.qs, u);
+    *s = fp16_to_fp32(b.d);
+    *o = -fp16_to_fp32(b.m);
+  }
+};
+
+struct DecodeQ5_0 {
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    const BlockQ5_0& b = static_cast<const BlockQ5_0*>(row)[blk];
+    nibbles(b.qs, u);
+    fifth_bits(load_bits(b.qh), u);
+    *s = fp16_to_fp32(b.d);
+    *o = 16.0f * *s;
+  }
+};
+
+struct DecodeQ5_1 {
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    const BlockQ5_1& b = static_cast<const BlockQ5_1*>(row)[blk];
+    nibbles(b.qs, u);
+    fifth_bits(load_bits(b.qh), u);
+    *s = fp16_to_fp32(b.d);
+    *o = -fp16_to_fp32(b.m);
+  }
+};
+
+// Q4_K / Q5_K: sub-block g of a super-block is the low (g even) or high (g
+// odd) nibbles of qs[32 * (g / 2) ..], scaled by d * scale_g, offset by
+// dmin * min_g; Q5_K's fifth bit of element l is bit g of qh[l].
+template <class Block>
+struct DecodeK {
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    constexpr int64_t kSubBlocks = kQK_K / kQK;
+    const Block& b = static_cast<const Block*>(row)[blk / kSubBlocks];
+    const int g = int(blk % kSubBlocks);
+    uint8_t sc, mn;
+    k4_scale_min(g, b.scales, &sc, &mn);
+    const uint8_t* q = b.qs + 32 * (g / 2);
+    const int shift = 4 * (g % 2);
+    for (int l = 0; l < kQK; ++l) u[l] = (q[l] >> shift) & 0x0F;
+    if constexpr (std::is_same_v<Block, BlockQ5_K>)
+      for (int l = 0; l < kQK; ++l) u[l] = uint8_t(u[l] | ((b.qh[l] >> g) & 1) << 4);
+    *s = fp16_to_fp32(b.d) * float(sc);
+    *o = fp16_to_fp32(b.dmin) * float(mn);
+  }
+};
+
+// Rows [n0, n0 + nb) x blocks [blk0, blk0 + n_blk) of B into panels of
+// kGemmQ8Nr rows (the last zero-padded), panel p at packed + p * n_blk *
+// kGemmQ8BlockBytes: each block of the panel's rows decoded side by side,
+// then moved four bytes at a time into the panel's element-group order.
+template <class Decoder>
+void pack_b_slice_as(const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t blk0, int64_t n_blk,
+                     uint8_t* packed) {
   for (int64_t p = 0; p * kGemmQ8Nr < nb; ++p) {
+    const int64_t rows = std::min(kGemmQ8Nr, nb - p * kGemmQ8Nr);
     uint8_t* panel = packed + p * n_blk * kGemmQ8BlockBytes;
     for (int64_t jb = 0; jb < n_blk; ++jb) {
       GemmQ8PanelBlock* pb = reinterpret_cast<GemmQ8PanelBlock*>(panel + jb * kGemmQ8BlockBytes);
+      uint8_t u[kGemmQ8Nr][kQK] = {};
       for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
-        const int64_t row = p * kGemmQ8Nr + j;
-        UnpackedBlock ub{};
-        if (row < nb) unpack_block(type, static_cast<const char*>(b) + (n0 + row) * b_row_bytes, blk0 + jb, &ub);
-        for (int g = 0; g < kQK / 4; ++g) std::memcpy(pb->u[g][j], ub.u + 4 * g, 4);
-        pb->s[j] = ub.s;
-        pb->o[j] = ub.o;
+        if (j < rows) {
+          const char* row = static_cast<const char*>(b) + (n0 + p * kGemmQ8Nr + j) * b_row_bytes;
+          Decoder::decode(row, blk0 + jb, u[j], &pb->s[j], &pb->o[j]);
+        } else {
+          pb->s[j] = pb->o[j] = 0.0f;
+        }
       }
+      for (int g = 0; g < kQK / 4; ++g)
+        for (int64_t j = 0; j < kGemmQ8Nr; ++j) std::memcpy(pb->u[g][j], u[j] + 4 * g, 4);
     }
+  }
+}
+
+void pack_b_slice(DType type, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t blk0,
+                  int64_t n_blk, uint8_t* packed) {
+  switch (type) {
+    case DType::Q8_0: return pack_b_slice_as<DecodeQ8_0>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q4_0: return pack_b_slice_as<DecodeQ4_0>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q4_1: return pack_b_slice_as<DecodeQ4_1>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q5_0: return pack_b_slice_as<DecodeQ5_0>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q5_1: return pack_b_slice_as<DecodeQ5_1>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q4_K: return pack_b_slice_as<DecodeK<BlockQ4_K>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q5_K: return pack_b_slice_as<DecodeK<BlockQ5_K>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    default: AIGC_ASSERT(false && "gemm_q8: unsupported weight type");
   }
 }
 

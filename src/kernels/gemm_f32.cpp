@@ -23,6 +23,7 @@
 #include "core/assert.h"
 #include "core/cpu_features.h"
 #include "kernels/gemm_f32_isa.h"
+#include "kernels/gemm_items.h"
 #include "kernels/scratch.h"
 
 namespace aigc {
@@ -171,11 +172,8 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   const int64_t m_panels = (m + mr - 1) / mr;
   const int64_t m_padded = m_panels * mr;
   float* packed_a = t_packed_a.get<float>(size_t(m_padded * k));
-  const int64_t m_chunks = (m + m_chunk - 1) / m_chunk;
-  int64_t nc = kGemmNcMax;
-  while (nc > kGemmNcMin && (n + nc - 1) / nc * m_chunks < kGemmMinItems) nc /= 2;
-  const int64_t n_tiles = (n + nc - 1) / nc;
-  const int64_t n_items = n_tiles * m_chunks;
+  const GemmItems items = gemm_items(m, n, m_chunk, kGemmNcMax, kGemmNcMin, kGemmMinItems);
+  const int64_t nc = items.nc, n_tiles = items.n_tiles, n_items = items.n_items;
   const bool parallel = double(m) * double(n) * double(k) > 1e6;
 
 #pragma omp parallel if (parallel)

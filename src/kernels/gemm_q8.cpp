@@ -16,6 +16,7 @@
 #include "core/fp16.h"
 #include "core/quant_blocks.h"
 #include "core/quants_ref.h"
+#include "kernels/gemm_items.h"
 #include "kernels/gemm_q8_isa.h"
 #include "kernels/scratch.h"
 
@@ -261,11 +262,8 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
   int8_t* a_q = t_a_q.get<int8_t>(size_t(m_padded * k));
   float* a_d = t_a_d.get<float>(size_t(m_padded * n_blocks));
   float* a_dsum = t_a_dsum.get<float>(size_t(m_padded * n_blocks));
-  const int64_t m_chunks = (m + kMChunk - 1) / kMChunk;
-  int64_t nc = kNcMax;
-  while (nc > kNcMin && (n + nc - 1) / nc * m_chunks < kMinItems) nc /= 2;
-  const int64_t n_tiles = (n + nc - 1) / nc;
-  const int64_t n_items = n_tiles * m_chunks;
+  const GemmItems items = gemm_items(m, n, kMChunk, kNcMax, kNcMin, kMinItems);
+  const int64_t nc = items.nc, n_tiles = items.n_tiles, n_items = items.n_items;
   const bool parallel = double(m) * double(n) * double(k) > 1e6;
 
 #pragma omp parallel if (parallel)

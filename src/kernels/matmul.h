@@ -39,7 +39,8 @@ namespace aigc {
 // cost (dequantizing and packing every weight) that enough tokens must share;
 // measured on the development machine (2-core AVX2): from about 8 tokens for
 // F32 weights; for F16, BF16 and the quantized types, whose dots cost less
-// per token and whose dequantization costs more, from about 32 and 64.
+// per token and whose dequantization costs more, from about 32 and 64; where
+// gemm_q8 runs (AVX-512), from 16.
 int64_t matmul_gemm_min_tokens(DType w_type);
 
 // Whether matmul supports weights of this type (it can dequantize them and

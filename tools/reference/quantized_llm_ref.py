@@ -18,9 +18,13 @@ For each case it writes, into OUT_DIR:
                        path rounds it (Q8_0 blocks of 32 for Q8_0 weights, Q8_K
                        blocks of 256 for Q4_K): the size of the error the C++
                        decode path is expected to show
+    logits_gemm_q8, gemm_q8_rel_err  the same with the inputs rounded as the C++
+                       integer GEMM (kernels/gemm_q8, AVX-512 prompts) rounds them:
+                       per 32, d = amax / 127 in float32, q = rint(x * (1 / d))
     greedy, greedy_margins  16 greedy tokens after the prompt and, at each step, the
                        gap between the best and second-best logit
-    perplexity         as llm_ref.py, plus value_act_quant (the rounded-input run)
+    perplexity         as llm_ref.py, plus value_act_quant and value_gemm_q8 (the
+                       two rounded-input runs)
 
 usage: /usr/bin/python3 tools/reference/quantized_llm_ref.py OUT_DIR
 """
@@ -203,6 +207,18 @@ def round_q8_k(a):
     return torch.from_numpy(out.reshape(a.shape))
 
 
+def round_gemm_q8(a):
+    """Rows of a rounded as gemm_q8 quantizes activations: per 32, d = amax/127 in
+    float32, q = x * (1/d) in float32 rounded half to even, value q * d."""
+    x = a.numpy().astype(F32).reshape(-1, 32)
+    d = np.abs(x).max(axis=1) / F32(127)
+    with np.errstate(divide="ignore"):
+        inv = np.where(d != 0, F32(1) / d, F32(0))
+    q = np.rint(x * inv[:, None])
+    out = q.astype(np.float64) * d.astype(np.float64)[:, None]
+    return torch.from_numpy(out.reshape(a.shape))
+
+
 ACT_ROUNDING = {"Q8_0": round_q8_0, "Q4_K": round_q8_k}
 
 
@@ -248,6 +264,7 @@ def main():
         logits = llm_ref.forward(cfg, W, prompt)
         logits_f32 = llm_ref.forward(cfg, Wf, prompt)
         logits_act = llm_ref.forward(cfg, W, prompt, act)
+        logits_gemm_q8 = llm_ref.forward(cfg, W, prompt, round_gemm_q8)
         greedy, margins = list(prompt), []
         for _ in range(N_GREEDY):
             top2 = torch.topk(llm_ref.forward(cfg, W, greedy)[-1], 2)
@@ -261,15 +278,19 @@ def main():
             "weight_quant_rel_err": rel_err(logits, logits_f32),
             "logits_act_quant": logits_act.tolist(),
             "act_quant_rel_err": rel_err(logits_act, logits),
+            "logits_gemm_q8": logits_gemm_q8.tolist(),
+            "gemm_q8_rel_err": rel_err(logits_gemm_q8, logits),
             "greedy": greedy[len(prompt):], "greedy_margins": margins,
             "perplexity": {"tokens": ppl_tokens, "n_ctx": 32, "bos": bos,
                            "value": llm_ref.perplexity(cfg, W, ppl_tokens, 32, bos),
-                           "value_act_quant": llm_ref.perplexity(cfg, W, ppl_tokens, 32, bos, act)},
+                           "value_act_quant": llm_ref.perplexity(cfg, W, ppl_tokens, 32, bos, act),
+                           "value_gemm_q8": llm_ref.perplexity(cfg, W, ppl_tokens, 32, bos, round_gemm_q8)},
         }
         with open(os.path.join(args.out_dir, name + ".json"), "w") as f:
             json.dump(expected, f)
         print(f"{name}: {type_name}, weight quantization {expected['weight_quant_rel_err']:.2e}, "
-              f"activation rounding {expected['act_quant_rel_err']:.2e} (max relative logit error); "
+              f"activation rounding {expected['act_quant_rel_err']:.2e} (max relative logit error), "
+              f"gemm_q8's {expected['gemm_q8_rel_err']:.2e}; "
               f"min greedy margin {min(margins):.3g}; ppl {expected['perplexity']['value']:.4f} "
               f"(rounded inputs {expected['perplexity']['value_act_quant']:.4f})")
 

@@ -3,13 +3,13 @@
 // build time), and `aigc quantize` against quants.py's bytes.
 //
 // Where the error comes from, and the tolerances that follow:
-// - A prompt of >= 64 tokens in one batch runs matmul's GEMM path. Without
-//   AVX-512: weights dequantized to F32 exactly as the reference dequantizes
-//   them, F32 activations; only float32 arithmetic differs: 1e-4 relative,
-//   as for F32 weights (llm_test.cpp). On AVX-512, gemm_q8: activations
-//   rounded to 8 bits per 32 elements (finer than the dot path's Q8_K for
-//   Q4_K, as fine as its Q8_0), so within twice the dot path's rounding cost
-//   (below) of the exact reference.
+// - A batch of at least matmul_gemm_min_tokens tokens runs matmul's GEMM
+//   path. Without AVX-512: weights dequantized to F32 exactly as the
+//   reference dequantizes them, F32 activations; only float32 arithmetic
+//   differs: 1e-4 relative, as for F32 weights (llm_test.cpp). On AVX-512,
+//   gemm_q8 rounds the activations to 8 bits per 32 elements; the reference
+//   runs with the same rounding too (logits_gemm_q8), and the bounds are as
+//   for the dot path below, with gemm_q8_rel_err for act_quant_rel_err.
 // - One token at a time runs the dot-product path, which rounds every matrix
 //   product's input to Q8_0 (Q8_0 weights) or Q8_K (Q4_K weights). The
 //   reference measures what that rounding costs (act_quant_rel_err, 2.4e-2 to
@@ -24,8 +24,8 @@
 //   step whose top-two margin in the reference exceeds twice the largest
 //   logit error allowed above, the C++ argmax must be the reference's; steps
 //   closer than that are near-ties, where either choice is right.
-// - Perplexity (windows of 32 tokens: dot-product path) within kPplRel of the
-//   reference's rounded run.
+// - Perplexity (windows of 32 tokens) within kPplRel of the reference run
+//   that rounds as the path the windows take.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "kernels/matmul.h"
@@ -105,11 +106,27 @@ std::vector<float> token_by_token(LlmContext& ctx, const std::vector<int>& promp
 
 class LlmQuantReference : public ::testing::TestWithParam<const char*> {};
 
-// The relative logit error a prompt of n_tokens in one batch may have (see the top of the file).
-double batched_prompt_rel(const Case& c, size_t n_tokens) {
+// How a batch of n_tokens rounds the activations (see the top of the file):
+// the name of the reference run that rounds the same way ("" for none) and
+// that rounding's cost (0 for none).
+struct Rounding {
+  std::string logits_key, ppl_key;
+  double rel_err;
+};
+
+Rounding rounding_of(const Case& c, size_t n_tokens) {
   const DType w_type = c.model->weights().layers[0].wq.dtype;
-  if (!matmul_quantizes_activations(w_type, int64_t(n_tokens))) return kGemmRel;
-  return 2 * c.expected["act_quant_rel_err"].get<double>();
+  if (int64_t(n_tokens) < matmul_gemm_min_tokens(w_type))
+    return {"logits_act_quant", "value_act_quant", c.expected["act_quant_rel_err"].get<double>()};
+  if (matmul_quantizes_activations(w_type, int64_t(n_tokens)))
+    return {"logits_gemm_q8", "value_gemm_q8", c.expected["gemm_q8_rel_err"].get<double>()};
+  return {"", "value", 0.0};
+}
+
+// The relative logit error a batch of n_tokens may have against the exact reference.
+double batched_prompt_rel(const Case& c, size_t n_tokens) {
+  const Rounding r = rounding_of(c, n_tokens);
+  return r.logits_key.empty() ? kGemmRel : 2 * r.rel_err;
 }
 
 TEST_P(LlmQuantReference, BatchedPromptMatchesDequantizedReference) {
@@ -123,6 +140,11 @@ TEST_P(LlmQuantReference, BatchedPromptMatchesDequantizedReference) {
   const double allowed = batched_prompt_rel(c, prompt.size());
   const double err = relative_error(logits, c.expected["logits"].get<Rows>(), c.n_vocab);
   EXPECT_LE(err, allowed) << "max relative error " << err;
+  if (const Rounding r = rounding_of(c, prompt.size()); !r.logits_key.empty()) {
+    const double err_rounded = relative_error(logits, c.expected[r.logits_key].get<Rows>(), c.n_vocab);
+    EXPECT_LE(err_rounded, r.rel_err) << "vs the reference with inputs rounded as this path rounds them ("
+                                      << r.logits_key << "): " << err_rounded << ", the rounding costs " << r.rel_err;
+  }
   // The same logits against the model before quantization: within what quantizing the weights costs.
   const double wq = c.expected["weight_quant_rel_err"].get<double>();
   const double err_f32 = relative_error(logits, c.expected["logits_f32"].get<Rows>(), c.n_vocab);
@@ -193,8 +215,9 @@ TEST_P(LlmQuantReference, PerplexityClose) {
       ++count;
     }
   }
-  const double ppl = std::exp(nll / count), want = p["value_act_quant"].get<double>();
-  EXPECT_NEAR(ppl / want, 1.0, kPplRel) << "perplexity " << ppl << " vs reference with rounded inputs " << want
+  const std::string key = rounding_of(c, size_t(n_ctx)).ppl_key;
+  const double ppl = std::exp(nll / count), want = p[key].get<double>();
+  EXPECT_NEAR(ppl / want, 1.0, kPplRel) << "perplexity " << ppl << " vs the reference's " << key << " " << want
                                         << " (exact inputs: " << p["value"].get<double>() << ")";
 }
 

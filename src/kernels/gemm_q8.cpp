@@ -50,6 +50,7 @@ void fifth_bits(uint32_t bits, uint8_t* u) {
 }
 
 struct DecodeQ8_0 {
+  static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
     const BlockQ8_0& b = static_cast<const BlockQ8_0*>(row)[blk];
     for (int j = 0; j < kQK; ++j) u[j] = uint8_t(b.qs[j]) ^ 0x80;  // q + 128
@@ -59,6 +60,7 @@ struct DecodeQ8_0 {
 };
 
 struct DecodeQ4_0 {
+  static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
     const BlockQ4_0& b = static_cast<const BlockQ4_0*>(row)[blk];
     nibbles(b.qs, u);
@@ -68,6 +70,7 @@ struct DecodeQ4_0 {
 };
 
 struct DecodeQ4_1 {
+  static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
     const BlockQ4_1& b = static_cast<const BlockQ4_1*>(row)[blk];
     nibbles(b.qs, u);
@@ -77,6 +80,7 @@ struct DecodeQ4_1 {
 };
 
 struct DecodeQ5_0 {
+  static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
     const BlockQ5_0& b = static_cast<const BlockQ5_0*>(row)[blk];
     nibbles(b.qs, u);
@@ -87,6 +91,7 @@ struct DecodeQ5_0 {
 };
 
 struct DecodeQ5_1 {
+  static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
     const BlockQ5_1& b = static_cast<const BlockQ5_1*>(row)[blk];
     nibbles(b.qs, u);
@@ -101,6 +106,7 @@ struct DecodeQ5_1 {
 // dmin * min_g; Q5_K's fifth bit of element l is bit g of qh[l].
 template <class Block>
 struct DecodeK {
+  static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
     constexpr int64_t kSubBlocks = kQK_K / kQK;
     const Block& b = static_cast<const Block*>(row)[blk / kSubBlocks];
@@ -117,19 +123,40 @@ struct DecodeK {
   }
 };
 
+// Q6_K in blocks of 16 (its scales change every 16 elements): block b of a
+// super-block is half b % 2 of quarter (b / 2) % 4 of half b / 8; quarter j
+// of a half takes the low (j < 2) or high nibbles of ql[32 * (j % 2) ..] and
+// bits 2j, 2j + 1 of qh[l]; w = d * scale_b * (q - 32).
+struct DecodeQ6_K {
+  static constexpr int kBlock = 16;
+  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
+    constexpr int64_t kBlocks = kQK_K / 16;
+    const BlockQ6_K& b = static_cast<const BlockQ6_K*>(row)[blk / kBlocks];
+    const int g = int(blk % kBlocks), half = g / 8, j = (g / 2) % 4, l0 = 16 * (g % 2);
+    const uint8_t* ql = b.ql + 64 * half + 32 * (j % 2);
+    const uint8_t* qh = b.qh + 32 * half;
+    for (int l = 0; l < 16; ++l)
+      u[l] = uint8_t(((ql[l0 + l] >> (4 * (j / 2))) & 0x0F) | ((qh[l0 + l] >> (2 * j)) & 3) << 4);
+    *s = fp16_to_fp32(b.d) * float(b.scales[g]);
+    *o = 32.0f * *s;
+  }
+};
+
 // Rows [n0, n0 + nb) x blocks [blk0, blk0 + n_blk) of B into panels of
 // kGemmQ8Nr rows (the last zero-padded), panel p at packed + p * n_blk *
-// kGemmQ8BlockBytes: each block of the panel's rows decoded side by side,
-// then moved four bytes at a time into the panel's element-group order.
+// sizeof(block): each block of the panel's rows decoded side by side, then
+// moved four bytes at a time into the panel's element-group order.
 template <class Decoder>
 void pack_b_slice_as(const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t blk0, int64_t n_blk,
                      uint8_t* packed) {
+  constexpr int B = Decoder::kBlock;
+  using PanelBlock = GemmQ8PanelBlock<B>;
   for (int64_t p = 0; p * kGemmQ8Nr < nb; ++p) {
     const int64_t rows = std::min(kGemmQ8Nr, nb - p * kGemmQ8Nr);
-    uint8_t* panel = packed + p * n_blk * kGemmQ8BlockBytes;
+    uint8_t* panel = packed + p * n_blk * int64_t(sizeof(PanelBlock));
     for (int64_t jb = 0; jb < n_blk; ++jb) {
-      GemmQ8PanelBlock* pb = reinterpret_cast<GemmQ8PanelBlock*>(panel + jb * kGemmQ8BlockBytes);
-      uint8_t u[kGemmQ8Nr][kQK] = {};
+      PanelBlock* pb = reinterpret_cast<PanelBlock*>(panel + jb * int64_t(sizeof(PanelBlock)));
+      uint8_t u[kGemmQ8Nr][B] = {};
       for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
         if (j < rows) {
           const char* row = static_cast<const char*>(b) + (n0 + p * kGemmQ8Nr + j) * b_row_bytes;
@@ -138,7 +165,7 @@ void pack_b_slice_as(const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb,
           pb->s[j] = pb->o[j] = 0.0f;
         }
       }
-      for (int g = 0; g < kQK / 4; ++g)
+      for (int g = 0; g < B / 4; ++g)
         for (int64_t j = 0; j < kGemmQ8Nr; ++j) std::memcpy(pb->u[g][j], u[j] + 4 * g, 4);
     }
   }
@@ -154,24 +181,26 @@ void pack_b_slice(DType type, const void* b, int64_t b_row_bytes, int64_t n0, in
     case DType::Q5_1: return pack_b_slice_as<DecodeQ5_1>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
     case DType::Q4_K: return pack_b_slice_as<DecodeK<BlockQ4_K>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
     case DType::Q5_K: return pack_b_slice_as<DecodeK<BlockQ5_K>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q6_K: return pack_b_slice_as<DecodeQ6_K>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
     default: AIGC_ASSERT(false && "gemm_q8: unsupported weight type");
   }
 }
 
-// A row of k floats as 8-bit quants, per 32-element block d = amax / 127,
+// A row of k floats as 8-bit quants, per B-element block d = amax / 127,
 // q = x * (1 / d) rounded to nearest even, and d * sum(q), into a row of the
 // tile layout (gemm_q8_isa.h).
+template <int B>
 void quantize_a_row_scalar(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
-  for (int64_t blk = 0; blk < k / kQK; ++blk) {
-    const float* xb = x + blk * kQK;
+  for (int64_t blk = 0; blk < k / B; ++blk) {
+    const float* xb = x + blk * B;
     float amax = 0.0f;
-    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    for (int j = 0; j < B; ++j) amax = std::max(amax, std::fabs(xb[j]));
     const float db = amax / 127.0f;
     const float id = db != 0.0f ? 1.0f / db : 0.0f;
     int sum = 0;
-    for (int j = 0; j < kQK; ++j) {
+    for (int j = 0; j < B; ++j) {
       const int v = quant_nearest_int(xb[j] * id);
-      q[blk * kGemmQ8Mr * kQK + j] = int8_t(v);
+      q[blk * kGemmQ8Mr * B + j] = int8_t(v);
       sum += v;
     }
     d[blk * kGemmQ8Mr] = db;
@@ -183,19 +212,20 @@ using TileFn = void (*)(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, f
                         int accumulate);
 
 // The scalar reference of the micro-kernel: the same operations in the same order.
+template <int B>
 void gemm_q8_tile_scalar(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                          int accumulate) {
   float acc[kGemmQ8Mr][kGemmQ8Nr];
   for (int64_t i = 0; i < kGemmQ8Mr; ++i)
     for (int64_t j = 0; j < kGemmQ8Nr; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.0f;
   for (int64_t blk = 0; blk < n_blk; ++blk) {
-    const GemmQ8PanelBlock* pb = reinterpret_cast<const GemmQ8PanelBlock*>(panel + blk * kGemmQ8BlockBytes);
+    const auto* pb = reinterpret_cast<const GemmQ8PanelBlock<B>*>(panel + blk * int64_t(sizeof(GemmQ8PanelBlock<B>)));
     for (int64_t i = 0; i < kGemmQ8Mr; ++i) {
-      const int8_t* qa = a.q + (blk * kGemmQ8Mr + i) * kQK;
+      const int8_t* qa = a.q + (blk * kGemmQ8Mr + i) * B;
       const float da = a.d[blk * kGemmQ8Mr + i], dsa = a.dsum[blk * kGemmQ8Mr + i];
       for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
         int32_t isum = 0;
-        for (int g = 0; g < kQK / 4; ++g)
+        for (int g = 0; g < B / 4; ++g)
           for (int e = 0; e < 4; ++e) isum += int32_t(pb->u[g][j][e]) * int32_t(qa[4 * g + e]);
         acc[i][j] = std::fma(float(isum), pb->s[j] * da, acc[i][j]);
         acc[i][j] = std::fma(-pb->o[j], dsa, acc[i][j]);
@@ -213,9 +243,13 @@ struct Kernels {
   QuantizeRowFn quantize_row;
 };
 
+template <int B>
 Kernels kernels_for(Isa isa) {
-  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) return {gemm_q8_tile_avx512, gemm_q8_quantize_row_avx512};
-  return {gemm_q8_tile_scalar, quantize_a_row_scalar};
+  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) {
+    if constexpr (B == 32) return {gemm_q8_tile_avx512, gemm_q8_quantize_row_avx512};
+    return {gemm_q8_tile16_avx512, gemm_q8_quantize_row16_avx512};
+  }
+  return {gemm_q8_tile_scalar<B>, quantize_a_row_scalar<B>};
 }
 
 // A partial tile goes through a buffer, so the kernel always writes a whole one.
@@ -235,29 +269,13 @@ void run_tile(TileFn fn, int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, 
 thread_local ScratchBuffer t_a_q, t_a_d, t_a_dsum;  // the caller's: quantized A, shared by its team
 thread_local ScratchBuffer t_packed_b;               // each thread's: one nc x kKc slice of B
 
-}  // namespace
-
-bool gemm_q8_supports(DType b_type) {
-  switch (b_type) {
-    case DType::Q8_0:
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q4_K:
-    case DType::Q5_K: return true;
-    default: return false;
-  }
-}
-
-void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
-             int64_t b_row_bytes, float* c, int64_t ldc, Isa isa) {
-  const DTypeTraits* bt = dtype_traits(b_type);
-  AIGC_ASSERT(gemm_q8_supports(b_type) && bt != nullptr);
-  AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0 && k % bt->block_size == 0);
-  if (m == 0 || n == 0) return;
-  const Kernels kern = kernels_for(isa);
-  const int64_t n_blocks = k / kQK;
+// gemm_q8 with blocks of B elements.
+template <int B>
+void gemm_q8_blocks(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
+                    int64_t b_row_bytes, float* c, int64_t ldc, Isa isa) {
+  constexpr int64_t kBlockBytes = sizeof(GemmQ8PanelBlock<B>);
+  const Kernels kern = kernels_for<B>(isa);
+  const int64_t n_blocks = k / B;
   const int64_t m_padded = (m + kGemmQ8Mr - 1) / kGemmQ8Mr * kGemmQ8Mr;
   int8_t* a_q = t_a_q.get<int8_t>(size_t(m_padded * k));
   float* a_d = t_a_d.get<float>(size_t(m_padded * n_blocks));
@@ -272,20 +290,20 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < m_padded; ++i) {
       const int64_t tile0 = i / kGemmQ8Mr * kGemmQ8Mr, r = i % kGemmQ8Mr;
-      int8_t* q = a_q + tile0 * k + r * kQK;
+      int8_t* q = a_q + tile0 * k + r * B;
       float* d = a_d + tile0 * n_blocks + r;
       float* dsum = a_dsum + tile0 * n_blocks + r;
       if (i < m) {
         kern.quantize_row(a + i * lda, k, q, d, dsum);
       } else {
         for (int64_t blk = 0; blk < n_blocks; ++blk) {
-          std::memset(q + blk * kGemmQ8Mr * kQK, 0, kQK);
+          std::memset(q + blk * kGemmQ8Mr * B, 0, B);
           d[blk * kGemmQ8Mr] = dsum[blk * kGemmQ8Mr] = 0.0f;
         }
       }
     }
     const int64_t panels_max = nc / kGemmQ8Nr;
-    uint8_t* packed = t_packed_b.get<uint8_t>(size_t(panels_max * (kKc / kQK) * kGemmQ8BlockBytes));
+    uint8_t* packed = t_packed_b.get<uint8_t>(size_t(panels_max * (kKc / B) * kBlockBytes));
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < n_items; ++item) {
       const int64_t n0 = (item % n_tiles) * nc;
@@ -293,12 +311,12 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
       const int64_t m0 = (item / n_tiles) * kMChunk;
       const int64_t m_end = std::min(m0 + kMChunk, m);
       for (int64_t k0 = 0; k0 < k; k0 += kKc) {
-        const int64_t n_blk = std::min(kKc, k - k0) / kQK, blk0 = k0 / kQK;
+        const int64_t n_blk = std::min(kKc, k - k0) / B, blk0 = k0 / B;
         pack_b_slice(b_type, b, b_row_bytes, n0, nb, blk0, n_blk, packed);
         for (int64_t jb = 0; jb < nb; jb += kGemmQ8Nr) {
-          const uint8_t* panel = packed + (jb / kGemmQ8Nr) * n_blk * kGemmQ8BlockBytes;
+          const uint8_t* panel = packed + (jb / kGemmQ8Nr) * n_blk * kBlockBytes;
           for (int64_t i = m0; i < m_end; i += kGemmQ8Mr) {
-            const GemmQ8A at{a_q + i * k + blk0 * kGemmQ8Mr * kQK, a_d + i * n_blocks + blk0 * kGemmQ8Mr,
+            const GemmQ8A at{a_q + i * k + blk0 * kGemmQ8Mr * B, a_d + i * n_blocks + blk0 * kGemmQ8Mr,
                              a_dsum + i * n_blocks + blk0 * kGemmQ8Mr};
             run_tile(kern.tile, n_blk, at, panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmQ8Mr, m - i),
                      std::min(kGemmQ8Nr, nb - jb), k0 > 0);
@@ -306,6 +324,35 @@ void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType
         }
       }
     }
+  }
+}
+
+}  // namespace
+
+bool gemm_q8_supports(DType b_type) {
+  switch (b_type) {
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K: return true;
+    default: return false;
+  }
+}
+
+void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
+             int64_t b_row_bytes, float* c, int64_t ldc, Isa isa) {
+  const DTypeTraits* bt = dtype_traits(b_type);
+  AIGC_ASSERT(gemm_q8_supports(b_type) && bt != nullptr);
+  AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0 && k % bt->block_size == 0);
+  if (m == 0 || n == 0) return;
+  if (b_type == DType::Q6_K) {
+    gemm_q8_blocks<DecodeQ6_K::kBlock>(m, n, k, a, lda, b_type, b, b_row_bytes, c, ldc, isa);
+  } else {
+    gemm_q8_blocks<kQK>(m, n, k, a, lda, b_type, b, b_row_bytes, c, ldc, isa);
   }
 }
 

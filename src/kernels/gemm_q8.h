@@ -1,8 +1,8 @@
 // Integer GEMM for quantized weights: C = A · B^T with A F32 activations
-// quantized to 8 bits on the fly (one float scale per 32 elements of a row)
-// and B's rows in a quantized type whose every 32-element block is
-// w = s * u - o with unsigned quants u (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K,
-// Q5_K). Each block's products are exact 8-bit integer dot products
+// quantized to 8 bits on the fly (one float scale per 32 elements of a row,
+// per 16 for Q6_K) and B's rows in a quantized type whose every such block
+// is w = s * u - o with unsigned quants u (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K,
+// Q5_K, Q6_K). Each block's products are exact 8-bit integer dot products
 // (vpdpbusd: 64 multiply-adds an instruction where an F32 FMA does 16), then
 //   c[i][j] += (s_j * d_i) * sum(u q_i) - o_j * (d_i * sum(q_i))
 // in float. The prompt-processing path of matmul for these types on AVX-512
@@ -10,10 +10,10 @@
 //
 // Legend as gemm_f32.h: m rows of A (tokens), n rows of B (output features),
 // k the reduced dimension, a multiple of b_type's block size.
-// The activations' rounding (to the nearest of 255 levels per 32 elements,
-// as the dot path of decode does) is the only difference from an exact
-// product: |error| <= sum_k |w_k| * amax(block of a_k) / 254 plus float
-// rounding. Threads take fixed tiles of C, each reduced by one thread in a
+// The activations' rounding (to the nearest of 255 levels per block, as the
+// dot path of decode does per 32 or 256) is the only difference from an
+// exact product: |error| <= sum_k |w_k| * amax(block of a_k) / 254 plus
+// float rounding. Threads take fixed tiles of C, each reduced by one thread in a
 // fixed order, so results are bit-identical whatever the thread count, and
 // the same on the scalar reference and the AVX-512 micro-kernel.
 #pragma once

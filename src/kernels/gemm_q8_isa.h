@@ -1,13 +1,15 @@
 // The layouts and the ISA-specific micro-kernel behind gemm_q8.h
 // (avx512/gemm_q8_avx512.cpp); only gemm_q8.cpp and its test use them.
 //
-// A weight panel holds kGemmQ8Nr rows of B for a run of 32-element blocks,
-// one GemmQ8PanelBlock per block: the unsigned quants four elements at a
-// time for all the panel's rows (u[g][j] = elements 4g..4g+3 of row j: one
-// 64-byte register per g), then each row's scale s and offset o (w = s u - o).
+// Blocks are of B elements: 32, or 16 for Q6_K, whose scales change every 16
+// elements (the activations are then rounded per 16 too). A weight panel
+// holds kGemmQ8Nr rows of B for a run of blocks, one GemmQ8PanelBlock<B> per
+// block: the unsigned quants four elements at a time for all the panel's
+// rows (u[g][j] = elements 4g..4g+3 of row j: one 64-byte register per g),
+// then each row's scale s and offset o (w = s u - o).
 // The quantized activations (GemmQ8A) are packed by tiles of kGemmQ8Mr
-// rows, block by block: in a tile, block b of row i has its 32 quants at
-// q + (b * kGemmQ8Mr + i) * 32 and its d and d * sum(q) at
+// rows, block by block: in a tile, block b of row i has its B quants at
+// q + (b * kGemmQ8Mr + i) * B and its d and d * sum(q) at
 // d / dsum + b * kGemmQ8Mr + i (so a tile reads its activations in order).
 //
 // The activations are quantized by gemm_q8_quantize_row_* (below).
@@ -26,13 +28,13 @@ namespace aigc {
 constexpr int64_t kGemmQ8Mr = 8;
 constexpr int64_t kGemmQ8Nr = 16;
 
+template <int B>
 struct GemmQ8PanelBlock {
-  uint8_t u[kQK / 4][kGemmQ8Nr][4];
+  uint8_t u[B / 4][kGemmQ8Nr][4];
   float s[kGemmQ8Nr];
   float o[kGemmQ8Nr];
 };
-constexpr int64_t kGemmQ8BlockBytes = sizeof(GemmQ8PanelBlock);
-static_assert(kGemmQ8BlockBytes % 64 == 0);
+static_assert(sizeof(GemmQ8PanelBlock<32>) % 64 == 0 && sizeof(GemmQ8PanelBlock<16>) % 64 == 0);
 
 struct GemmQ8A {
   const int8_t* q;
@@ -40,14 +42,18 @@ struct GemmQ8A {
   const float* dsum;
 };
 
+// Blocks of 32 and of 16 elements.
 void gemm_q8_tile_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                          int accumulate);
+void gemm_q8_tile16_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                           int accumulate);
 
-// One row of k activations (k a multiple of 32) to quants, per 32-element
+// One row of k activations (k a multiple of B) to quants, per B-element
 // block d = amax / 127, q = x * (1 / d) rounded to nearest even, and
-// dsum = d * sum(q), block b at q + b * kGemmQ8Mr * 32, d + b * kGemmQ8Mr and
+// dsum = d * sum(q), block b at q + b * kGemmQ8Mr * B, d + b * kGemmQ8Mr and
 // dsum + b * kGemmQ8Mr (a row of the tile layout above): the same bytes and
-// floats as the scalar quantizer in gemm_q8.cpp.
+// floats as the scalar quantizer in gemm_q8.cpp. B = 32 and 16.
 void gemm_q8_quantize_row_avx512(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
+void gemm_q8_quantize_row16_avx512(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
 
 }  // namespace aigc

@@ -19,7 +19,7 @@ namespace aigc {
 namespace {
 
 constexpr DType kTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0,
-                            DType::Q5_1, DType::Q4_K, DType::Q5_K};
+                            DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 struct Problem {
   int64_t m, n, k;
@@ -50,8 +50,9 @@ std::vector<float> run(const Problem& p, DType type, Isa isa) {
   return c;
 }
 
-// |c - exact| <= sum_k |w_k| * amax(a's block of k) / 254 (the largest
-// rounding of an 8-bit activation quant), plus float rounding.
+// |c - exact| <= sum_k |w_k| * amax(a's 32-element block of k) / 254 (the
+// largest rounding of an 8-bit activation quant: Q6_K's 16-element blocks
+// round at most that), plus float rounding.
 void expect_within_rounding(const Problem& p, const std::vector<float>& c, const char* what) {
   for (int64_t i = 0; i < p.m; ++i) {
     for (int64_t j = 0; j < p.n; ++j) {

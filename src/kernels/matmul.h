@@ -16,9 +16,9 @@
 //   rows, each dotted with every token while in cache. A token's result does
 //   not depend on the other tokens in the batch.
 // - from that many tokens on (prompt; bound by compute): on AVX-512, for
-//   the types gemm_q8 takes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K),
-//   integer products against activations quantized to 8 bits per 32
-//   elements; otherwise gemm_f32 with F32 activations, weights dequantized
+//   the types gemm_q8 takes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
+//   Q6_K), integer products against activations quantized to 8 bits per 32
+//   elements (16 for Q6_K); otherwise gemm_f32 with F32 activations, weights dequantized
 //   to F32 tile by tile.
 // Every output element is computed by one thread in a fixed order, so the
 // result is bit-identical whatever the thread count. Scratch memory (the

@@ -31,7 +31,8 @@ constexpr int64_t kMinItems = 8;
 constexpr int64_t kMChunk = 512;       // rows of A per work item (a multiple of kGemmQ8Mr)
 
 // Decoders of one 32-element block (block `blk` of a row, counted in
-// 32-element blocks) into unsigned quants u[32] and w = s * u - o.
+// 32-element blocks) into unsigned quants u[32] and w = s * u - o, or of a
+// whole super-block of the K types.
 uint32_t load_bits(const uint8_t* qh) {  // Q5_0 / Q5_1: bit j is element j's fifth bit
   uint32_t bits;
   std::memcpy(&bits, qh, 4);
@@ -107,66 +108,96 @@ struct DecodeQ5_1 {
 template <class Block>
 struct DecodeK {
   static constexpr int kBlock = kQK;
-  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
-    constexpr int64_t kSubBlocks = kQK_K / kQK;
-    const Block& b = static_cast<const Block*>(row)[blk / kSubBlocks];
-    const int g = int(blk % kSubBlocks);
-    uint8_t sc, mn;
-    k4_scale_min(g, b.scales, &sc, &mn);
-    const uint8_t* q = b.qs + 32 * (g / 2);
-    const int shift = 4 * (g % 2);
-    for (int l = 0; l < kQK; ++l) u[l] = (q[l] >> shift) & 0x0F;
-    if constexpr (std::is_same_v<Block, BlockQ5_K>)
-      for (int l = 0; l < kQK; ++l) u[l] = uint8_t(u[l] | ((b.qh[l] >> g) & 1) << 4);
-    *s = fp16_to_fp32(b.d) * float(sc);
-    *o = fp16_to_fp32(b.dmin) * float(mn);
+  // The 8 sub-blocks of super-block i, u[32 g + l] for sub-block g.
+  static void decode_super_block(const void* row, int64_t i, uint8_t* u, float* s, float* o) {
+    const Block& b = static_cast<const Block*>(row)[i];
+    const float d = fp16_to_fp32(b.d), dmin = fp16_to_fp32(b.dmin);
+    for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles (sub-block 2c), then high (2c + 1)
+      const uint8_t* q = b.qs + 32 * c;
+      for (int l = 0; l < 32; ++l) u[64 * c + l] = q[l] & 0x0F;
+      for (int l = 0; l < 32; ++l) u[64 * c + 32 + l] = q[l] >> 4;
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+        for (int l = 0; l < 32; ++l) u[64 * c + l] = uint8_t(u[64 * c + l] | ((b.qh[l] >> (2 * c)) & 1) << 4);
+        for (int l = 0; l < 32; ++l)
+          u[64 * c + 32 + l] = uint8_t(u[64 * c + 32 + l] | ((b.qh[l] >> (2 * c + 1)) & 1) << 4);
+      }
+    }
+    for (int g = 0; g < 8; ++g) {
+      uint8_t sc, mn;
+      k4_scale_min(g, b.scales, &sc, &mn);
+      s[g] = d * float(sc);
+      o[g] = dmin * float(mn);
+    }
   }
 };
 
-// Q6_K in blocks of 16 (its scales change every 16 elements): block b of a
-// super-block is half b % 2 of quarter (b / 2) % 4 of half b / 8; quarter j
-// of a half takes the low (j < 2) or high nibbles of ql[32 * (j % 2) ..] and
-// bits 2j, 2j + 1 of qh[l]; w = d * scale_b * (q - 32).
+// Q6_K in blocks of 16 (its scales change every 16 elements), a super-block
+// at a time: quarter j of half h (32 elements) takes the low (j < 2) or high
+// nibbles of ql[64 h + 32 (j % 2) ..] and bits 2j, 2j + 1 of qh[32 h + l];
+// w = d * scale_b * (q - 32) for the 16-element block b.
 struct DecodeQ6_K {
   static constexpr int kBlock = 16;
-  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
-    constexpr int64_t kBlocks = kQK_K / 16;
-    const BlockQ6_K& b = static_cast<const BlockQ6_K*>(row)[blk / kBlocks];
-    const int g = int(blk % kBlocks), half = g / 8, j = (g / 2) % 4, l0 = 16 * (g % 2);
-    const uint8_t* ql = b.ql + 64 * half + 32 * (j % 2);
-    const uint8_t* qh = b.qh + 32 * half;
-    for (int l = 0; l < 16; ++l)
-      u[l] = uint8_t(((ql[l0 + l] >> (4 * (j / 2))) & 0x0F) | ((qh[l0 + l] >> (2 * j)) & 3) << 4);
-    *s = fp16_to_fp32(b.d) * float(b.scales[g]);
-    *o = 32.0f * *s;
+  static void decode_super_block(const void* row, int64_t i, uint8_t* u, float* s, float* o) {
+    const BlockQ6_K& b = static_cast<const BlockQ6_K*>(row)[i];
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = b.ql + 64 * h;
+      const uint8_t* qh = b.qh + 32 * h;
+      uint8_t* uh = u + 128 * h;
+      for (int l = 0; l < 32; ++l) uh[l] = uint8_t((ql[l] & 0x0F) | (qh[l] & 3) << 4);
+      for (int l = 0; l < 32; ++l) uh[32 + l] = uint8_t((ql[32 + l] & 0x0F) | ((qh[l] >> 2) & 3) << 4);
+      for (int l = 0; l < 32; ++l) uh[64 + l] = uint8_t((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
+      for (int l = 0; l < 32; ++l) uh[96 + l] = uint8_t((ql[32 + l] >> 4) | ((qh[l] >> 6) & 3) << 4);
+    }
+    const float d = fp16_to_fp32(b.d);
+    for (int g = 0; g < 16; ++g) {
+      s[g] = d * float(b.scales[g]);
+      o[g] = 32.0f * s[g];
+    }
   }
 };
+
+// Blocks [blk0, blk0 + n_blk) of one row into u (n_blk x B quants), s, o,
+// block by block; the K types decode a whole super-block at once instead.
+template <class Decoder>
+void decode_slice(const void* row, int64_t blk0, int64_t n_blk, uint8_t* u, float* s, float* o) {
+  if constexpr (requires { Decoder::decode_super_block; }) {
+    constexpr int64_t kPerSuper = kQK_K / Decoder::kBlock;
+    AIGC_ASSERT(blk0 % kPerSuper == 0 && n_blk == kPerSuper);
+    Decoder::decode_super_block(row, blk0 / kPerSuper, u, s, o);
+  } else {
+    for (int64_t jb = 0; jb < n_blk; ++jb) Decoder::decode(row, blk0 + jb, u + jb * Decoder::kBlock, s + jb, o + jb);
+  }
+}
 
 // Rows [n0, n0 + nb) x blocks [blk0, blk0 + n_blk) of B into panels of
 // kGemmQ8Nr rows (the last zero-padded), panel p at packed + p * n_blk *
-// sizeof(block): each block of the panel's rows decoded side by side, then
-// moved four bytes at a time into the panel's element-group order.
+// sizeof(block): each row's slice decoded, then moved four bytes at a time
+// into the panel blocks' element-group order.
 template <class Decoder>
 void pack_b_slice_as(const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t blk0, int64_t n_blk,
                      uint8_t* packed) {
   constexpr int B = Decoder::kBlock;
   using PanelBlock = GemmQ8PanelBlock<B>;
+  AIGC_ASSERT(n_blk * B <= kKc);
+  uint8_t u[kKc];
+  float s[kKc / B], o[kKc / B];
   for (int64_t p = 0; p * kGemmQ8Nr < nb; ++p) {
     const int64_t rows = std::min(kGemmQ8Nr, nb - p * kGemmQ8Nr);
-    uint8_t* panel = packed + p * n_blk * int64_t(sizeof(PanelBlock));
-    for (int64_t jb = 0; jb < n_blk; ++jb) {
-      PanelBlock* pb = reinterpret_cast<PanelBlock*>(panel + jb * int64_t(sizeof(PanelBlock)));
-      uint8_t u[kGemmQ8Nr][B] = {};
-      for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
-        if (j < rows) {
-          const char* row = static_cast<const char*>(b) + (n0 + p * kGemmQ8Nr + j) * b_row_bytes;
-          Decoder::decode(row, blk0 + jb, u[j], &pb->s[j], &pb->o[j]);
-        } else {
-          pb->s[j] = pb->o[j] = 0.0f;
-        }
+    PanelBlock* panel = reinterpret_cast<PanelBlock*>(packed + p * n_blk * int64_t(sizeof(PanelBlock)));
+    for (int64_t j = 0; j < kGemmQ8Nr; ++j) {
+      if (j < rows) {
+        decode_slice<Decoder>(static_cast<const char*>(b) + (n0 + p * kGemmQ8Nr + j) * b_row_bytes, blk0, n_blk, u,
+                              s, o);
+      } else {
+        std::memset(u, 0, sizeof(u));
+        std::fill(s, s + kKc / B, 0.0f);
+        std::fill(o, o + kKc / B, 0.0f);
       }
-      for (int g = 0; g < B / 4; ++g)
-        for (int64_t j = 0; j < kGemmQ8Nr; ++j) std::memcpy(pb->u[g][j], u[j] + 4 * g, 4);
+      for (int64_t jb = 0; jb < n_blk; ++jb) {
+        for (int g = 0; g < B / 4; ++g) std::memcpy(panel[jb].u[g][j], u + jb * B + 4 * g, 4);
+        panel[jb].s[j] = s[jb];
+        panel[jb].o[j] = o[jb];
+      }
     }
   }
 }

@@ -138,21 +138,6 @@ void pack_b_slice(const DTypeTraits& bt, ToFloatFn to_float, PackPanelFn pack, c
   }
 }
 
-// Runs the micro-kernel on one tile; a partial tile goes through a small
-// buffer so that the kernel always sees a whole mr x nr tile.
-void run_tile(const TileKernel& kern, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-              int64_t rows, int64_t cols, bool accumulate) {
-  if (rows == kern.mr && cols == kern.nr) {
-    kern.fn(kc, a, b, c, ldc, accumulate);
-    return;
-  }
-  float tile[kMaxMr * kMaxNr];
-  if (accumulate)
-    for (int64_t i = 0; i < rows; ++i) std::memcpy(tile + i * kern.nr, c + i * ldc, size_t(cols) * sizeof(float));
-  kern.fn(kc, a, b, tile, kern.nr, accumulate);
-  for (int64_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * kern.nr, size_t(cols) * sizeof(float));
-}
-
 }  // namespace
 
 void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
@@ -173,7 +158,7 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   const int64_t m_padded = m_panels * mr;
   float* packed_a = t_packed_a.get<float>(size_t(m_padded * k));
   const GemmItems items = gemm_items(m, n, m_chunk, kGemmNcMax, kGemmNcMin, kGemmMinItems);
-  const int64_t nc = items.nc, n_tiles = items.n_tiles, n_items = items.n_items;
+  const int64_t nc = items.nc;
   const bool parallel = double(m) * double(n) * double(k) > 1e6;
 
 #pragma omp parallel if (parallel)
@@ -184,11 +169,8 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
     float* packed_b = t_packed_b.get<float>(size_t(nc * kGemmKc));
     float* row_buf = t_row.get<float>(size_t(kMaxNr * kGemmKc));
 #pragma omp for schedule(static)
-    for (int64_t item = 0; item < n_items; ++item) {
-      const int64_t n0 = (item % n_tiles) * nc;
-      const int64_t nb = std::min(nc, n - n0);
-      const int64_t m0 = (item / n_tiles) * m_chunk;
-      const int64_t m_end = std::min(m0 + m_chunk, m);
+    for (int64_t item = 0; item < items.n_items; ++item) {
+      const auto [m0, m_end, n0, nb] = items.at(item);
       for (int64_t k0 = 0; k0 < k; k0 += kGemmKc) {
         const int64_t kc = std::min(kGemmKc, k - k0);
         pack_b_slice(*bt, to_float, kern.pack, b, b_row_bytes, n0, nb, k0, kc, kern.nr, packed_b, row_buf);
@@ -198,8 +180,9 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
             const float* b_panel = packed_b + jb * kc;
             for (int64_t i = mb; i < mb_end; i += mr) {
               const float* a_panel = packed_a_panel(packed_a, mr, m_padded, k0, kc, i / mr);
-              run_tile(kern, kc, a_panel, b_panel, c + i * ldc + n0 + jb, ldc, std::min(mr, m - i),
-                       std::min(kern.nr, nb - jb), k0 > 0);
+              run_tile_buffered<kMaxMr * kMaxNr>(
+                  c + i * ldc + n0 + jb, ldc, mr, kern.nr, std::min(mr, m - i), std::min(kern.nr, nb - jb), k0 > 0,
+                  [&](float* dst, int64_t ld) { kern.fn(kc, a_panel, b_panel, dst, ld, k0 > 0); });
             }
           }
         }

@@ -3,7 +3,7 @@
 //
 // Blocking as gemm_f32.cpp: work items are (up to kMChunk rows of A) x (nc
 // rows of B); for each kKc-wide block of k an item unpacks its B slice into
-// panels of kGemmQ8Nr rows (one panel, 20 KiB, stays in L1 while the
+// panels of kGemmQ8Nr rows (one panel, 5 KiB, stays in L1 while the
 // micro-kernel runs over the item's rows of A, kGemmQ8Mr at a time).
 #include "kernels/gemm_q8.h"
 
@@ -60,45 +60,23 @@ struct DecodeQ8_0 {
   }
 };
 
-struct DecodeQ4_0 {
+// Q4_0, Q4_1, Q5_0, Q5_1: 4-bit quants, a fifth bit from qh (Q5_*), and
+// either an offset of 8 or 16 (x = d (q - offset): Q4_0, Q5_0) or a min m
+// (x = d q + m: Q4_1, Q5_1).
+template <class Block>
+struct DecodeNibbles {
   static constexpr int kBlock = kQK;
   static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
-    const BlockQ4_0& b = static_cast<const BlockQ4_0*>(row)[blk];
+    const Block& b = static_cast<const Block*>(row)[blk];
+    constexpr bool kFiveBit = requires { b.qh; };
     nibbles(b.qs, u);
+    if constexpr (kFiveBit) fifth_bits(load_bits(b.qh), u);
     *s = fp16_to_fp32(b.d);
-    *o = 8.0f * *s;
-  }
-};
-
-struct DecodeQ4_1 {
-  static constexpr int kBlock = kQK;
-  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
-    const BlockQ4_1& b = static_cast<const BlockQ4_1*>(row)[blk];
-    nibbles(b.qs, u);
-    *s = fp16_to_fp32(b.d);
-    *o = -fp16_to_fp32(b.m);
-  }
-};
-
-struct DecodeQ5_0 {
-  static constexpr int kBlock = kQK;
-  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
-    const BlockQ5_0& b = static_cast<const BlockQ5_0*>(row)[blk];
-    nibbles(b.qs, u);
-    fifth_bits(load_bits(b.qh), u);
-    *s = fp16_to_fp32(b.d);
-    *o = 16.0f * *s;
-  }
-};
-
-struct DecodeQ5_1 {
-  static constexpr int kBlock = kQK;
-  static void decode(const void* row, int64_t blk, uint8_t* u, float* s, float* o) {
-    const BlockQ5_1& b = static_cast<const BlockQ5_1*>(row)[blk];
-    nibbles(b.qs, u);
-    fifth_bits(load_bits(b.qh), u);
-    *s = fp16_to_fp32(b.d);
-    *o = -fp16_to_fp32(b.m);
+    if constexpr (requires { b.m; }) {
+      *o = -fp16_to_fp32(b.m);
+    } else {
+      *o = (kFiveBit ? 16.0f : 8.0f) * *s;
+    }
   }
 };
 
@@ -206,10 +184,10 @@ void pack_b_slice(DType type, const void* b, int64_t b_row_bytes, int64_t n0, in
                   int64_t n_blk, uint8_t* packed) {
   switch (type) {
     case DType::Q8_0: return pack_b_slice_as<DecodeQ8_0>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
-    case DType::Q4_0: return pack_b_slice_as<DecodeQ4_0>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
-    case DType::Q4_1: return pack_b_slice_as<DecodeQ4_1>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
-    case DType::Q5_0: return pack_b_slice_as<DecodeQ5_0>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
-    case DType::Q5_1: return pack_b_slice_as<DecodeQ5_1>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q4_0: return pack_b_slice_as<DecodeNibbles<BlockQ4_0>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q4_1: return pack_b_slice_as<DecodeNibbles<BlockQ4_1>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q5_0: return pack_b_slice_as<DecodeNibbles<BlockQ5_0>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
+    case DType::Q5_1: return pack_b_slice_as<DecodeNibbles<BlockQ5_1>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
     case DType::Q4_K: return pack_b_slice_as<DecodeK<BlockQ4_K>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
     case DType::Q5_K: return pack_b_slice_as<DecodeK<BlockQ5_K>>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
     case DType::Q6_K: return pack_b_slice_as<DecodeQ6_K>(b, b_row_bytes, n0, nb, blk0, n_blk, packed);
@@ -283,20 +261,6 @@ Kernels kernels_for(Isa isa) {
   return {gemm_q8_tile_scalar<B>, quantize_a_row_scalar<B>};
 }
 
-// A partial tile goes through a buffer, so the kernel always writes a whole one.
-void run_tile(TileFn fn, int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
-              int64_t rows, int64_t cols, bool accumulate) {
-  if (rows == kGemmQ8Mr && cols == kGemmQ8Nr) {
-    fn(n_blk, a, panel, c, ldc, accumulate);
-    return;
-  }
-  float tile[kGemmQ8Mr * kGemmQ8Nr];
-  if (accumulate)
-    for (int64_t i = 0; i < rows; ++i) std::memcpy(tile + i * kGemmQ8Nr, c + i * ldc, size_t(cols) * sizeof(float));
-  fn(n_blk, a, panel, tile, kGemmQ8Nr, accumulate);
-  for (int64_t i = 0; i < rows; ++i) std::memcpy(c + i * ldc, tile + i * kGemmQ8Nr, size_t(cols) * sizeof(float));
-}
-
 thread_local ScratchBuffer t_a_q, t_a_d, t_a_dsum;  // the caller's: quantized A, shared by its team
 thread_local ScratchBuffer t_packed_b;               // each thread's: one nc x kKc slice of B
 
@@ -312,7 +276,7 @@ void gemm_q8_blocks(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
   float* a_d = t_a_d.get<float>(size_t(m_padded * n_blocks));
   float* a_dsum = t_a_dsum.get<float>(size_t(m_padded * n_blocks));
   const GemmItems items = gemm_items(m, n, kMChunk, kNcMax, kNcMin, kMinItems);
-  const int64_t nc = items.nc, n_tiles = items.n_tiles, n_items = items.n_items;
+  const int64_t nc = items.nc;
   const bool parallel = double(m) * double(n) * double(k) > 1e6;
 
 #pragma omp parallel if (parallel)
@@ -336,11 +300,8 @@ void gemm_q8_blocks(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
     const int64_t panels_max = nc / kGemmQ8Nr;
     uint8_t* packed = t_packed_b.get<uint8_t>(size_t(panels_max * (kKc / B) * kBlockBytes));
 #pragma omp for schedule(static)
-    for (int64_t item = 0; item < n_items; ++item) {
-      const int64_t n0 = (item % n_tiles) * nc;
-      const int64_t nb = std::min(nc, n - n0);
-      const int64_t m0 = (item / n_tiles) * kMChunk;
-      const int64_t m_end = std::min(m0 + kMChunk, m);
+    for (int64_t item = 0; item < items.n_items; ++item) {
+      const auto [m0, m_end, n0, nb] = items.at(item);
       for (int64_t k0 = 0; k0 < k; k0 += kKc) {
         const int64_t n_blk = std::min(kKc, k - k0) / B, blk0 = k0 / B;
         pack_b_slice(b_type, b, b_row_bytes, n0, nb, blk0, n_blk, packed);
@@ -349,8 +310,10 @@ void gemm_q8_blocks(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
           for (int64_t i = m0; i < m_end; i += kGemmQ8Mr) {
             const GemmQ8A at{a_q + i * k + blk0 * kGemmQ8Mr * B, a_d + i * n_blocks + blk0 * kGemmQ8Mr,
                              a_dsum + i * n_blocks + blk0 * kGemmQ8Mr};
-            run_tile(kern.tile, n_blk, at, panel, c + i * ldc + n0 + jb, ldc, std::min(kGemmQ8Mr, m - i),
-                     std::min(kGemmQ8Nr, nb - jb), k0 > 0);
+            run_tile_buffered<kGemmQ8Mr * kGemmQ8Nr>(
+                c + i * ldc + n0 + jb, ldc, kGemmQ8Mr, kGemmQ8Nr, std::min(kGemmQ8Mr, m - i),
+                std::min(kGemmQ8Nr, nb - jb), k0 > 0,
+                [&](float* dst, int64_t ld) { kern.tile(n_blk, at, panel, dst, ld, k0 > 0); });
           }
         }
       }

@@ -39,21 +39,10 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// Weights stream from memory once per token: the kernels prefetch the bytes
-// kPrefetchBytes ahead of the block they are on into L2 (T1), which the
-// hardware prefetchers alone do not do early enough. Measured with 2 threads
-// on 2048 x 5632 weights (aigc bench kernels): on a Sapphire-Rapids-class
-// Xeon, T1 instead of T0 (L1) took Q8_0 from 66% to 80-87% of the read
-// ceiling, Q4_0 60 -> 67-70, Q4_K 61 -> 69-73 (T0 prefetches hold L1 fill
-// buffers for the whole memory latency); 4-6 KiB ahead beat 1, 2, 8 and 12
-// KiB. On a Zen 3 EPYC (one thread), 4 KiB ahead took Q4_0 from 8 to 10.4
-// GB/s. Past the end of a row this fetches the next rows, which matmul reads
-// next.
-constexpr size_t kPrefetchBytes = 6144;
-
+// Prefetches kBytes of weights kWeightPrefetchBytes ahead of p (vec_dot_isa.h).
 template <size_t kBytes>
 inline void prefetch_ahead(const void* p) {
-  const char* ahead = static_cast<const char*>(p) + kPrefetchBytes;
+  const char* ahead = static_cast<const char*>(p) + kWeightPrefetchBytes;
 #pragma GCC unroll 8
   for (size_t off = 0; off < kBytes; off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
 }

@@ -9,12 +9,6 @@ namespace {
 
 constexpr int64_t kLanes = kLanesAvx512;
 
-// Weight rows stream from memory once per token: prefetching them 6 KiB ahead
-// into L2 took 2048 x 5632 matrix x vector (2 threads, a Sapphire-Rapids-class
-// Xeon) from 73-77% to 88-96% of the read ceiling for F16 and BF16, and F32
-// from 88% to 94-100% (see vec_dot_simd_body.h for the quantized types).
-constexpr size_t kPrefetchBytes = 6144;
-
 inline __m512 load_f32(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
 inline __m512 load_f16(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
 inline __m512 load_bf16(const uint16_t* p, __mmask16 m) {
@@ -29,7 +23,7 @@ float dot_plain(int64_t n, const T* x, const float* y, Load load) {
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    const char* ahead = reinterpret_cast<const char*>(x + i) + kPrefetchBytes;
+    const char* ahead = reinterpret_cast<const char*>(x + i) + kWeightPrefetchBytes;
 #pragma GCC unroll 4
     for (size_t off = 0; off < 4 * kLanes * sizeof(T); off += 64) _mm_prefetch(ahead + off, _MM_HINT_T1);
     a0 = _mm512_fmadd_ps(load(x + i, all), _mm512_loadu_ps(y + i), a0);

@@ -29,7 +29,6 @@ namespace {
 
 constexpr int64_t kGroup = 8;             // blocks per step
 constexpr int64_t kGroupsPerPass = 32;    // activation groups prepared at a time
-constexpr size_t kPrefetchBytes = 6144;   // as the other quantized dots (vec_dot_simd_body.h)
 
 // Byte indices for _mm512_permutex2var_epi8 over 128 bytes (two registers).
 struct GatherIndices {
@@ -136,7 +135,7 @@ void dot_q4_0_rows(int64_t n, const void* vx, size_t stride, const void* vy, flo
       for (int64_t g = 0; g < gn; ++g) {
         const uint8_t* xg = xr + size_t(kGroup * (g0 + g)) * sizeof(BlockQ4_0);
         for (size_t off = 0; off < kGroup * sizeof(BlockQ4_0); off += 64)
-          _mm_prefetch(reinterpret_cast<const char*>(xg) + kPrefetchBytes + off, _MM_HINT_T1);
+          _mm_prefetch(reinterpret_cast<const char*>(xg) + kWeightPrefetchBytes + off, _MM_HINT_T1);
         acc[r] = group_dot(xg, act[g], idx, acc[r]);
       }
     }

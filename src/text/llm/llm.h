@@ -65,7 +65,6 @@ class LlmContext {
   int n_seq() const { return cache_.n_seq(); }
   const LlmModel& model() const { return model_; }
   size_t kv_cache_bytes() const { return cache_.bytes(); }
-  DType kv_cache_type() const { return cache_.type(); }
 
  private:
   const LlmModel& model_;

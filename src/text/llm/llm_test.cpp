@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "core/fp16.h"
 #include "core/threads.h"
 #include "kernels/matmul.h"
 
@@ -219,6 +220,39 @@ TEST(LlmContext, RejectsBadBatch) {
   EXPECT_FALSE(ctx.decode(std::vector<BatchToken>{{1, 0, 16, true}}, &logits).ok());
   EXPECT_FALSE(ctx.decode(std::vector<BatchToken>{{1, 1, 0, true}}, &logits).ok());
   EXPECT_FALSE(ctx.decode(std::vector<BatchToken>{}, &logits).ok());
+}
+
+// Keys and values land at (seq, layer, head, pos): F32 exactly, F16 as
+// fp32_to_fp16 rounds them; nothing else in the cache changes.
+TEST(KvCache, StoresKeysAndValuesInItsType) {
+  const int n_seq = 2, n_layer = 3, n_head_kv = 2, n_ctx = 5, hd = 4;
+  const float key[hd] = {1.0f, -2.5f, 0.1f, 65504.0f}, value[hd] = {3.0f, 1e-8f, -0.3f, 7.0f};
+  for (DType type : {DType::F32, DType::F16}) {
+    KvCache cache(n_seq, n_layer, n_head_kv, n_ctx, hd, type);
+    EXPECT_EQ(cache.bytes(), size_t(2 * n_seq * n_layer * n_head_kv * n_ctx * hd) * (type == DType::F16 ? 2 : 4));
+    cache.store(1, 2, 1, 3, key, value);
+    for (int seq = 0; seq < n_seq; ++seq)
+      for (int layer = 0; layer < n_layer; ++layer)
+        for (int head = 0; head < n_head_kv; ++head)
+          for (int pos = 0; pos < n_ctx; ++pos)
+            for (int i = 0; i < hd; ++i) {
+              const bool stored = seq == 1 && layer == 2 && head == 1 && pos == 3;
+              const size_t at = size_t(pos * hd + i);
+              float k, v;
+              if (type == DType::F32) {
+                k = static_cast<const float*>(cache.keys(seq, layer, head))[at];
+                v = static_cast<const float*>(cache.values(seq, layer, head))[at];
+              } else {
+                k = fp16_to_fp32(static_cast<const uint16_t*>(cache.keys(seq, layer, head))[at]);
+                v = fp16_to_fp32(static_cast<const uint16_t*>(cache.values(seq, layer, head))[at]);
+              }
+              const float want_k = !stored ? 0.0f : type == DType::F32 ? key[i] : fp16_to_fp32(fp32_to_fp16(key[i]));
+              const float want_v =
+                  !stored ? 0.0f : type == DType::F32 ? value[i] : fp16_to_fp32(fp32_to_fp16(value[i]));
+              ASSERT_EQ(k, want_k) << dtype_name(type) << " key at " << seq << "," << layer << "," << head << "," << pos;
+              ASSERT_EQ(v, want_v) << dtype_name(type) << " value at " << seq << "," << layer << "," << head << "," << pos;
+            }
+  }
 }
 
 }  // namespace

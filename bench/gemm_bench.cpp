@@ -5,6 +5,7 @@
 // OMP_NUM_THREADS.
 //
 //   gemm/own/<type>     the project's gemm_f32 (weights of <type>)
+//   gemm/amx/<type>     the project's gemm_amx (F16, BF16; where the CPU has AMX)
 //   gemm/dnnl_tiles/N   dnnl_sgemm single-threaded per fixed tile of C, N
 //                       output columns wide (the only thread-count-independent
 //                       way to use it), tiles shared out by OpenMP
@@ -30,6 +31,7 @@
 #include "core/cpu_features.h"
 #include "core/dtype.h"
 #include "kernels/ceilings_isa.h"
+#include "kernels/gemm_amx.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/gemm_f32_isa.h"
 
@@ -50,14 +52,18 @@ void set_flops(benchmark::State& state, double flops_per_iter) {
   state.counters["FLOPS"] = benchmark::Counter(flops_per_iter * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void own(benchmark::State& state, DType type) {
+void own(benchmark::State& state, DType type, bool amx) {
   const std::vector<float> a = random_floats(kM * kK, 1), w = random_floats(kN * kK, 2);
   const size_t row_bytes = size_t(*dtype_row_bytes(type, kK));
   std::vector<uint8_t> b(row_bytes * size_t(kN));
   for (int64_t j = 0; j < kN; ++j) dtype_traits(type)->from_float(w.data() + j * kK, b.data() + size_t(j) * row_bytes, kK);
   std::vector<float> c(size_t(kM * kN));
   for (auto _ : state) {
-    gemm_f32(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
+    if (amx) {
+      gemm_amx(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
+    } else {
+      gemm_f32(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
+    }
     benchmark::DoNotOptimize(c.data());
   }
   set_flops(state, 2.0 * kM * kN * kK);
@@ -124,10 +130,15 @@ void fma_ceiling(benchmark::State& state) {
 
 void register_all() {
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
-    benchmark::RegisterBenchmark(("gemm/own/" + std::string(dtype_name(type))).c_str(), own, type)
+    benchmark::RegisterBenchmark(("gemm/own/" + std::string(dtype_name(type))).c_str(), own, type, false)
         ->Unit(benchmark::kMillisecond)
         ->MeasureProcessCPUTime();
   }
+  if (amx_usable())
+    for (DType type : {DType::F16, DType::BF16})
+      benchmark::RegisterBenchmark(("gemm/amx/" + std::string(dtype_name(type))).c_str(), own, type, true)
+          ->Unit(benchmark::kMillisecond)
+          ->MeasureProcessCPUTime();
 #ifdef AIGC_BENCH_DNNL
   benchmark::RegisterBenchmark("gemm/dnnl_tiles", dnnl_tiles)->Arg(64)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark("gemm/dnnl_whole", dnnl_whole)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();

@@ -8,6 +8,7 @@
 
 #include "core/assert.h"
 #include "core/cpu_features.h"
+#include "kernels/gemm_amx.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/gemm_q8.h"
 #include "kernels/vec_dot.h"
@@ -58,6 +59,7 @@ void matmul_dots(float* y, const Tensor& w, const float* x, const MatmulShape& s
 }
 
 bool uses_gemm_q8(DType w_type) { return active_isa() == Isa::kAvx512 && gemm_q8_supports(w_type); }
+bool uses_gemm_amx(DType w_type) { return gemm_amx_supports(w_type) && amx_usable(); }
 
 }  // namespace
 
@@ -115,6 +117,10 @@ bool matmul_quantizes_activations(DType w_type, int64_t n_tokens) {
   return uses_gemm_q8(w_type);
 }
 
+bool matmul_splits_activations(DType w_type, int64_t n_tokens) {
+  return n_tokens >= matmul_gemm_min_tokens(w_type) && uses_gemm_amx(w_type);
+}
+
 void matmul(Tensor y, const Tensor& w, const Tensor& x) {
   const MatmulShape s = check_shapes(y, w, x);
   if (s.n_tokens < matmul_gemm_min_tokens(w.dtype)) {
@@ -125,6 +131,11 @@ void matmul(Tensor y, const Tensor& w, const Tensor& x) {
   if (uses_gemm_q8(w.dtype)) {
     gemm_q8(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,
             y.ptr<float>(), s.y_ld, isa);
+    return;
+  }
+  if (uses_gemm_amx(w.dtype)) {
+    gemm_amx(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,
+             y.ptr<float>(), s.y_ld);
     return;
   }
   gemm_f32(s.n_tokens, s.n_out, s.n_in, x.ptr<const float>(), s.x_ld, w.dtype, w.data, s.w_row_bytes,

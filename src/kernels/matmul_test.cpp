@@ -62,6 +62,7 @@ std::vector<int64_t> n_in_sizes(DType type) {
 std::vector<double> tolerances(const Weights& w, const std::vector<float>& x, int64_t n_tokens, int64_t n_out,
                                int64_t n_in) {
   const bool quantized_act = matmul_quantizes_activations(w.tensor.dtype, n_tokens);
+  const bool split_act = matmul_splits_activations(w.tensor.dtype, n_tokens);
   std::vector<double> tol(size_t(n_tokens * n_out));
   for (int64_t t = 0; t < n_tokens; ++t) {
     double x_max = 0.0;
@@ -78,6 +79,7 @@ std::vector<double> tolerances(const Weights& w, const std::vector<float>& x, in
       // largest |x| of the element's block) per element.
       double bound = 4.0 * double(n_in) * 1.2e-7 * abs_sum + 1e-6;
       if (quantized_act) bound += w_abs_sum * x_max / 254.0 * 1.01;
+      if (split_act) bound += std::ldexp(1.0, -15) * abs_sum;
       tol[size_t(t * n_out + o)] = bound;
     }
   }

@@ -1,0 +1,147 @@
+// BF16 AMX GEMM driver: splits the activations once per call into bf16
+// hi/lo pairs grouped by 16 tokens (the tile unit's VNNI layout), then each
+// work item (a chunk of tokens x nc weight rows) converts its weight rows
+// block by block along k (kAmxKc at a time, row-major: the tile unit reads
+// weights as they are) and runs the 32 x 32 micro-kernel into a transposed
+// C buffer, written back to C when the item is done.
+#include "kernels/gemm_amx.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/assert.h"
+#include "core/cpu_features.h"
+#include "kernels/gemm_amx_isa.h"
+#include "kernels/gemm_f32_isa.h"
+#include "kernels/gemm_items.h"
+#include "kernels/scratch.h"
+
+namespace aigc {
+
+namespace {
+
+constexpr int64_t kAmxKc = 256;       // values of k per block (a multiple of 32)
+constexpr int64_t kAmxNcMax = 256;    // weight rows per work item ...
+constexpr int64_t kAmxNcMin = 64;     // ... down to this where that makes too few items
+constexpr int64_t kAmxMinItems = 8;
+constexpr int64_t kAmxMChunk = 512;   // tokens per work item (a multiple of 32)
+constexpr int64_t kAmxGroup = 16;     // tokens per VNNI group
+
+int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
+
+thread_local ScratchBuffer t_act;     // the caller's: split activations, shared by its team
+thread_local ScratchBuffer t_weights; // each thread's: one block of split weight rows
+thread_local ScratchBuffer t_ct;      // each thread's: C transposed for one item
+thread_local ScratchBuffer t_row;     // each thread's: one zero-padded float row
+
+// Split activations, block by block along k: the block at k0 (kc wide, a
+// multiple of 32) holds group g of 16 tokens at k0 * m_pad + g * 16 * kc,
+// hi parts in one array and lo parts in the other.
+struct SplitActivations {
+  uint16_t* hi;
+  uint16_t* lo;
+  int64_t m_pad;
+
+  int64_t offset(int64_t k0, int64_t kc, int64_t token) const {
+    return k0 * m_pad + token / kAmxGroup * kAmxGroup * kc;
+  }
+};
+
+// Splits token i (zeros past m) for every block along k.
+void split_token(const SplitActivations& act, int64_t i, int64_t m, int64_t k, int64_t k_pad, const float* a,
+                 int64_t lda, float* row) {
+  std::fill(row, row + k_pad, 0.0f);
+  if (i < m) std::memcpy(row, a + i * lda, size_t(k) * sizeof(float));
+  for (int64_t k0 = 0; k0 < k_pad; k0 += kAmxKc) {
+    const int64_t kc = std::min(kAmxKc, k_pad - k0), off = act.offset(k0, kc, i);
+    gemm_amx_split_token(row + k0, kc, i % kAmxGroup, act.hi + off, act.lo + off);
+  }
+}
+
+// Rows [n0, n0 + nb) x values [k0, k0 + kc) of B, zero-padded to nb_pad
+// rows and past k, as bf16 hi (and lo for F16) parts, row-major kc wide.
+void split_weights(DType b_type, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t nb_pad,
+                   int64_t k, int64_t k0, int64_t kc, uint16_t* hi, uint16_t* lo, float* row) {
+  const int64_t valid = std::min(kc, k - k0);
+  for (int64_t j = 0; j < nb_pad; ++j) {
+    uint16_t* hi_row = hi + j * kc;
+    if (j >= nb) {
+      std::fill(hi_row, hi_row + kc, uint16_t(0));
+      if (lo != nullptr) std::fill(lo + j * kc, lo + (j + 1) * kc, uint16_t(0));
+      continue;
+    }
+    const auto* src = reinterpret_cast<const uint16_t*>(static_cast<const char*>(b) + (n0 + j) * b_row_bytes) + k0;
+    if (b_type == DType::BF16) {
+      std::memcpy(hi_row, src, size_t(valid) * 2);
+      std::fill(hi_row + valid, hi_row + kc, uint16_t(0));
+      continue;
+    }
+    gemm_f16_to_f32_avx512(src, row, valid);
+    std::fill(row + valid, row + kc, 0.0f);
+    gemm_amx_split_row(row, kc, hi_row, lo + j * kc);
+  }
+}
+
+// C rows [m0, m_end) x columns [n0, n0 + nb) from ct (nb rows of tokens).
+void write_transposed(const float* ct, int64_t ldct, int64_t m0, int64_t m_end, int64_t n0, int64_t nb, float* c,
+                      int64_t ldc) {
+  constexpr int64_t kBlock = 16;
+  for (int64_t i0 = m0; i0 < m_end; i0 += kBlock)
+    for (int64_t j0 = 0; j0 < nb; j0 += kBlock)
+      for (int64_t i = i0; i < std::min(i0 + kBlock, m_end); ++i)
+        for (int64_t j = j0; j < std::min(j0 + kBlock, nb); ++j) c[i * ldc + n0 + j] = ct[j * ldct + (i - m0)];
+}
+
+}  // namespace
+
+bool gemm_amx_supports(DType b_type) { return b_type == DType::F16 || b_type == DType::BF16; }
+
+void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
+              int64_t b_row_bytes, float* c, int64_t ldc) {
+  AIGC_ASSERT(amx_usable() && gemm_amx_supports(b_type));
+  AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0);
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
+    return;
+  }
+  const int64_t k_pad = round_up(k, 32), m_pad = round_up(m, 32);
+  uint16_t* act_data = t_act.get<uint16_t>(size_t(2 * m_pad * k_pad));
+  const SplitActivations act{act_data, act_data + m_pad * k_pad, m_pad};
+  const GemmItems items = gemm_items(m, n, kAmxMChunk, kAmxNcMax, kAmxNcMin, kAmxMinItems);
+  const int64_t nc_pad = round_up(items.nc, 32), ldct = kAmxMChunk + 16;  // + 16: rows off one cache set
+  const bool with_lo = b_type == DType::F16;
+  const bool parallel = double(m) * double(n) * double(k) > 1e6;
+
+#pragma omp parallel if (parallel)
+  {
+    float* row = t_row.get<float>(size_t(std::max(k_pad, kAmxKc)));
+#pragma omp for schedule(static)
+    for (int64_t g = 0; g < m_pad / kAmxGroup; ++g)
+      for (int64_t i = g * kAmxGroup; i < (g + 1) * kAmxGroup; ++i) split_token(act, i, m, k, k_pad, a, lda, row);
+
+    uint16_t* w_hi = t_weights.get<uint16_t>(size_t(2 * nc_pad * kAmxKc));
+    uint16_t* w_lo = with_lo ? w_hi + nc_pad * kAmxKc : nullptr;
+    float* ct = t_ct.get<float>(size_t(nc_pad * ldct));
+    gemm_amx_configure_tiles();
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < items.n_items; ++item) {
+      const auto [m0, m_end, n0, nb] = items.at(item);
+      const int64_t nb_pad = round_up(nb, 32), m_end_pad = m0 + round_up(m_end - m0, 32);
+      for (int64_t k0 = 0; k0 < k_pad; k0 += kAmxKc) {
+        const int64_t kc = std::min(kAmxKc, k_pad - k0);
+        split_weights(b_type, b, b_row_bytes, n0, nb, nb_pad, k, k0, kc, w_hi, w_lo, row);
+        for (int64_t jb = 0; jb < nb_pad; jb += 32)
+          for (int64_t ib = m0; ib < m_end_pad; ib += 32) {
+            const int64_t off = act.offset(k0, kc, ib);
+            gemm_amx_tile_32x32(kc, w_hi + jb * kc, w_lo != nullptr ? w_lo + jb * kc : nullptr, kc, act.hi + off,
+                                act.lo + off, kAmxGroup * kc, ct + jb * ldct + (ib - m0), ldct, k0 > 0);
+          }
+      }
+      write_transposed(ct, ldct, m0, m_end, n0, nb, c, ldc);
+    }
+    gemm_amx_release_tiles();
+  }
+}
+
+}  // namespace aigc

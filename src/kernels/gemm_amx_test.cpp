@@ -1,0 +1,126 @@
+// Tests of gemm_amx: exact results where every split part and every partial
+// sum is exact in its format (weights needing their lo part, then
+// activations needing theirs), which pins down the layouts; random data
+// within the bound the 16-bit activations allow (gemm_amx.h); any thread
+// count, bit for bit. Shapes are awkward: k not a multiple of 32, partial
+// 32 x 32 tiles, more than one chunk of tokens. Skipped where the CPU (or
+// OS) has no AMX.
+#include "kernels/gemm_amx.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "core/dtype.h"
+#include "kernels/op_test_util.h"
+
+namespace aigc {
+namespace {
+
+constexpr DType kTypes[] = {DType::F16, DType::BF16};
+
+struct Problem {
+  int64_t m, n, k;
+  std::vector<float> a;
+  std::vector<uint8_t> w;  // n rows of the type
+  std::vector<float> w_f;  // the same, as floats
+  int64_t row_bytes;
+};
+
+Problem make_problem(DType type, int64_t m, int64_t n, int64_t k, const std::vector<float>& a,
+                     const std::vector<float>& w) {
+  const DTypeTraits& t = *dtype_traits(type);
+  Problem p{m, n, k, a, {}, std::vector<float>(size_t(n * k)), int64_t(*dtype_row_bytes(type, k))};
+  p.w.resize(size_t(p.row_bytes * n));
+  for (int64_t j = 0; j < n; ++j) {
+    t.from_float(w.data() + j * k, p.w.data() + j * p.row_bytes, k);
+    t.to_float(p.w.data() + j * p.row_bytes, p.w_f.data() + j * k, k);
+  }
+  return p;
+}
+
+// Integers in [-range, range] times scale.
+std::vector<float> grid(int64_t count, int range, float scale, uint32_t seed) {
+  std::vector<float> v = random_floats(count, seed, -1.0f, 1.0f);
+  for (float& x : v) x = std::round(x * float(range)) * scale;
+  return v;
+}
+
+std::vector<float> run(const Problem& p, DType type) {
+  std::vector<float> c(size_t(p.m * p.n), -7.0f);
+  gemm_amx(p.m, p.n, p.k, p.a.data(), p.k, type, p.w.data(), p.row_bytes, c.data(), p.n);
+  return c;
+}
+
+std::vector<float> exact(const Problem& p, std::vector<double>* magnitude = nullptr) {
+  std::vector<float> c(size_t(p.m * p.n));
+  if (magnitude != nullptr) magnitude->assign(c.size(), 0.0);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      double sum = 0.0, mag = 0.0;
+      for (int64_t e = 0; e < p.k; ++e) {
+        const double prod = double(p.a[size_t(i * p.k + e)]) * double(p.w_f[size_t(j * p.k + e)]);
+        sum += prod;
+        mag += std::fabs(prod);
+      }
+      c[size_t(i * p.n + j)] = float(sum);
+      if (magnitude != nullptr) (*magnitude)[size_t(i * p.n + j)] = mag;
+    }
+  return c;
+}
+
+const std::tuple<int64_t, int64_t, int64_t> kShapes[] = {{1, 1, 1}, {17, 45, 70}, {33, 70, 300}, {40, 300, 33},
+                                                          {530, 40, 64}};
+
+TEST(GemmAmx, ExactWhereEveryPartIsExact) {
+  if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): gemm_amx not tested";
+  for (DType type : kTypes)
+    for (const auto& [m, n, k] : kShapes) {
+      SCOPED_TRACE(std::string(dtype_name(type)) + " m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                   " k=" + std::to_string(k));
+      // Weights with 11 significant bits (F16 needs hi + lo; BF16 keeps 8)
+      // and 4-bit activations: products and sums below 2^24 units of 2^-8.
+      const Problem wide_w = make_problem(type, m, n, k, grid(m * k, 15, 1.0f, 1), grid(n * k, 2047, 1.0f / 256, 2));
+      EXPECT_TRUE(same_bits(run(wide_w, type), exact(wide_w))) << "weights needing lo";
+      // 3-bit weights and 12-bit activations (hi + lo).
+      const Problem wide_a = make_problem(type, m, n, k, grid(m * k, 4095, 1.0f / 256, 3), grid(n * k, 7, 1.0f, 4));
+      EXPECT_TRUE(same_bits(run(wide_a, type), exact(wide_a))) << "activations needing lo";
+    }
+}
+
+TEST(GemmAmx, WithinTheSplitBoundOnRandomData) {
+  if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): gemm_amx not tested";
+  for (DType type : kTypes)
+    for (const auto& [m, n, k] : kShapes) {
+      SCOPED_TRACE(std::string(dtype_name(type)) + " m=" + std::to_string(m) + " n=" + std::to_string(n) +
+                   " k=" + std::to_string(k));
+      const Problem p = make_problem(type, m, n, k, random_floats(m * k, 5, -3.0f, 3.0f),
+                                     random_floats(n * k, 6, -1.0f, 1.0f));
+      std::vector<double> magnitude;
+      const std::vector<float> want = exact(p, &magnitude), got = run(p, type);
+      // 2^-15 for the split (gemm_amx.h), k * 2^-24 for F32 accumulation.
+      for (size_t e = 0; e < got.size(); ++e)
+        ASSERT_NEAR(got[e], want[e], (std::ldexp(1.0, -15) + double(k) * std::ldexp(1.0, -24)) * magnitude[e])
+            << "element " << e;
+    }
+}
+
+TEST(GemmAmx, BitIdenticalForAnyThreadCount) {
+  if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): gemm_amx not tested";
+  const Problem p =
+      make_problem(DType::F16, 600, 300, 512, random_floats(600 * 512, 7), random_floats(300 * 512, 8));
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount guard(threads);
+    results.push_back(run(p, DType::F16));
+  }
+  EXPECT_TRUE(same_bits(results[0], results[1]));
+  EXPECT_TRUE(same_bits(results[0], results[2]));
+}
+
+}  // namespace
+}  // namespace aigc

@@ -26,6 +26,7 @@ constexpr int64_t kAmxNcMin = 64;     // ... down to this where that makes too f
 constexpr int64_t kAmxMinItems = 8;
 constexpr int64_t kAmxMChunk = 512;   // tokens per work item (a multiple of 32)
 constexpr int64_t kAmxGroup = 16;     // tokens per VNNI group
+constexpr int64_t kPrefetchRows = 4;
 
 int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 
@@ -60,6 +61,9 @@ void split_token(const SplitActivations& act, int64_t i, int64_t m, int64_t k, i
 
 // Rows [n0, n0 + nb) x values [k0, k0 + kc) of B, zero-padded to nb_pad
 // rows and past k, as bf16 hi (and lo for F16) parts, row-major kc wide.
+// Each row's piece is a few cache lines in a page of its own, too short for
+// the hardware prefetcher: the piece kPrefetchRows rows on is asked for
+// while this one is converted.
 void split_weights(DType b_type, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t nb_pad,
                    int64_t k, int64_t k0, int64_t kc, uint16_t* hi, uint16_t* lo, float* row) {
   const int64_t valid = std::min(kc, k - k0);
@@ -71,6 +75,9 @@ void split_weights(DType b_type, const void* b, int64_t b_row_bytes, int64_t n0,
       continue;
     }
     const auto* src = reinterpret_cast<const uint16_t*>(static_cast<const char*>(b) + (n0 + j) * b_row_bytes) + k0;
+    if (j + kPrefetchRows < nb)
+      for (int64_t off = 0; off < valid * 2; off += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(src) + kPrefetchRows * b_row_bytes + off);
     if (b_type == DType::BF16) {
       std::memcpy(hi_row, src, size_t(valid) * 2);
       std::fill(hi_row + valid, hi_row + kc, uint16_t(0));

@@ -42,7 +42,7 @@ namespace aigc {
 // measured on the development machine (2-core AVX2): from about 8 tokens for
 // F32 weights; for F16, BF16 and the quantized types, whose dots cost less
 // per token and whose dequantization costs more, from about 32 and 64; where
-// gemm_q8 runs (AVX-512), from 16.
+// gemm_q8 runs (AVX-512), from 16; where gemm_amx runs (F16, BF16), from 8.
 int64_t matmul_gemm_min_tokens(DType w_type);
 
 // Whether matmul supports weights of this type (it can dequantize them and

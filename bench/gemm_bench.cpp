@@ -5,7 +5,7 @@
 // OMP_NUM_THREADS.
 //
 //   gemm/own/<type>     the project's gemm_f32 (weights of <type>)
-//   gemm/amx/<type>     the project's gemm_amx (F16, BF16; where the CPU has AMX)
+//   gemm/amx/<type>     the project's gemm_amx (F32, F16, BF16; where the CPU has AMX)
 //   gemm/dnnl_tiles/N   dnnl_sgemm single-threaded per fixed tile of C, N
 //                       output columns wide (the only thread-count-independent
 //                       way to use it), tiles shared out by OpenMP
@@ -135,7 +135,7 @@ void register_all() {
         ->MeasureProcessCPUTime();
   }
   if (amx_usable())
-    for (DType type : {DType::F16, DType::BF16})
+    for (DType type : {DType::F32, DType::F16, DType::BF16})
       benchmark::RegisterBenchmark(("gemm/amx/" + std::string(dtype_name(type))).c_str(), own, type, true)
           ->Unit(benchmark::kMillisecond)
           ->MeasureProcessCPUTime();

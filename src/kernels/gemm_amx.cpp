@@ -36,11 +36,11 @@ thread_local ScratchBuffer t_ct;      // each thread's: C transposed for one ite
 thread_local ScratchBuffer t_row;     // each thread's: one zero-padded float row
 
 // Split activations, block by block along k: the block at k0 (kc wide, a
-// multiple of 32) holds group g of 16 tokens at k0 * m_pad + g * 16 * kc,
-// hi parts in one array and lo parts in the other.
+// multiple of 32) holds group g of 16 tokens at k0 * m_pad + g * 16 * kc in
+// each part's array.
 struct SplitActivations {
-  uint16_t* hi;
-  uint16_t* lo;
+  uint16_t* parts[kAmxMaxParts];
+  int n_parts;
   int64_t m_pad;
 
   int64_t offset(int64_t k0, int64_t kc, int64_t token) const {
@@ -55,37 +55,44 @@ void split_token(const SplitActivations& act, int64_t i, int64_t m, int64_t k, i
   if (i < m) std::memcpy(row, a + i * lda, size_t(k) * sizeof(float));
   for (int64_t k0 = 0; k0 < k_pad; k0 += kAmxKc) {
     const int64_t kc = std::min(kAmxKc, k_pad - k0), off = act.offset(k0, kc, i);
-    gemm_amx_split_token(row + k0, kc, i % kAmxGroup, act.hi + off, act.lo + off);
+    uint16_t* dst[kAmxMaxParts];
+    for (int q = 0; q < act.n_parts; ++q) dst[q] = act.parts[q] + off;
+    gemm_amx_split_token(row + k0, kc, i % kAmxGroup, act.n_parts, dst);
   }
 }
 
 // Rows [n0, n0 + nb) x values [k0, k0 + kc) of B, zero-padded to nb_pad
-// rows and past k, as bf16 hi (and lo for F16) parts, row-major kc wide.
+// rows and past k, as n_parts bf16 parts (parts[q], row-major, kc wide).
 // Each row's piece is a few cache lines in a page of its own, too short for
 // the hardware prefetcher: the piece kPrefetchRows rows on is asked for
 // while this one is converted.
 void split_weights(DType b_type, const void* b, int64_t b_row_bytes, int64_t n0, int64_t nb, int64_t nb_pad,
-                   int64_t k, int64_t k0, int64_t kc, uint16_t* hi, uint16_t* lo, float* row) {
+                   int64_t k, int64_t k0, int64_t kc, int n_parts, uint16_t* const* parts, float* row) {
   const int64_t valid = std::min(kc, k - k0);
+  const int64_t elem_bytes = b_type == DType::F32 ? 4 : 2;
   for (int64_t j = 0; j < nb_pad; ++j) {
-    uint16_t* hi_row = hi + j * kc;
+    uint16_t* dst[kAmxMaxParts];
+    for (int q = 0; q < n_parts; ++q) dst[q] = parts[q] + j * kc;
     if (j >= nb) {
-      std::fill(hi_row, hi_row + kc, uint16_t(0));
-      if (lo != nullptr) std::fill(lo + j * kc, lo + (j + 1) * kc, uint16_t(0));
+      for (int q = 0; q < n_parts; ++q) std::fill(dst[q], dst[q] + kc, uint16_t(0));
       continue;
     }
-    const auto* src = reinterpret_cast<const uint16_t*>(static_cast<const char*>(b) + (n0 + j) * b_row_bytes) + k0;
+    const char* src = static_cast<const char*>(b) + (n0 + j) * b_row_bytes + k0 * elem_bytes;
     if (j + kPrefetchRows < nb)
-      for (int64_t off = 0; off < valid * 2; off += 64)
-        __builtin_prefetch(reinterpret_cast<const char*>(src) + kPrefetchRows * b_row_bytes + off);
+      for (int64_t off = 0; off < valid * elem_bytes; off += 64)
+        __builtin_prefetch(src + kPrefetchRows * b_row_bytes + off);
     if (b_type == DType::BF16) {
-      std::memcpy(hi_row, src, size_t(valid) * 2);
-      std::fill(hi_row + valid, hi_row + kc, uint16_t(0));
+      std::memcpy(dst[0], src, size_t(valid) * 2);
+      std::fill(dst[0] + valid, dst[0] + kc, uint16_t(0));
       continue;
     }
-    gemm_f16_to_f32_avx512(src, row, valid);
+    if (b_type == DType::F16) {
+      gemm_f16_to_f32_avx512(src, row, valid);
+    } else {
+      std::memcpy(row, src, size_t(valid) * sizeof(float));
+    }
     std::fill(row + valid, row + kc, 0.0f);
-    gemm_amx_split_row(row, kc, hi_row, lo + j * kc);
+    gemm_amx_split_row(row, kc, n_parts, dst);
   }
 }
 
@@ -99,9 +106,26 @@ void write_transposed(const float* ct, int64_t ldct, int64_t m0, int64_t m_end, 
         for (int64_t j = j0; j < std::min(j0 + kBlock, nb); ++j) c[i * ldc + n0 + j] = ct[j * ldct + (i - m0)];
 }
 
+// Weight part i times activation part j for i + j < n_parts (the products
+// left out are below 2^-8 of the smallest kept), in a snake order that
+// changes one operand at a time where it can.
+AmxPasses passes_for(int w_parts, int n_parts) {
+  AmxPasses passes{};
+  for (int i = 0; i < w_parts; ++i)
+    for (int step = 0; step < n_parts - i; ++step) {
+      const int j = i % 2 == 0 ? step : n_parts - i - 1 - step;
+      passes.w[passes.count] = uint8_t(i);
+      passes.a[passes.count] = uint8_t(j);
+      ++passes.count;
+    }
+  return passes;
+}
+
 }  // namespace
 
-bool gemm_amx_supports(DType b_type) { return b_type == DType::F16 || b_type == DType::BF16; }
+bool gemm_amx_supports(DType b_type) {
+  return b_type == DType::F32 || b_type == DType::F16 || b_type == DType::BF16;
+}
 
 void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
               int64_t b_row_bytes, float* c, int64_t ldc) {
@@ -112,12 +136,17 @@ void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
     for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
     return;
   }
+  // Activations in 2 parts (16 bits) against F16 and BF16, 3 (24) against
+  // F32; weights in as many parts as their type needs.
+  const int n_parts = b_type == DType::F32 ? 3 : 2;
+  const int w_parts = b_type == DType::F32 ? 3 : b_type == DType::F16 ? 2 : 1;
+  const AmxPasses passes = passes_for(w_parts, n_parts);
   const int64_t k_pad = round_up(k, 32), m_pad = round_up(m, 32);
-  uint16_t* act_data = t_act.get<uint16_t>(size_t(2 * m_pad * k_pad));
-  const SplitActivations act{act_data, act_data + m_pad * k_pad, m_pad};
+  uint16_t* act_data = t_act.get<uint16_t>(size_t(n_parts * m_pad * k_pad));
+  SplitActivations act{{}, n_parts, m_pad};
+  for (int q = 0; q < n_parts; ++q) act.parts[q] = act_data + q * m_pad * k_pad;
   const GemmItems items = gemm_items(m, n, kAmxMChunk, kAmxNcMax, kAmxNcMin, kAmxMinItems);
   const int64_t nc_pad = round_up(items.nc, 32), ldct = kAmxMChunk + 16;  // + 16: rows off one cache set
-  const bool with_lo = b_type == DType::F16;
   const bool parallel = double(m) * double(n) * double(k) > 1e6;
 
 #pragma omp parallel if (parallel)
@@ -127,8 +156,9 @@ void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
     for (int64_t g = 0; g < m_pad / kAmxGroup; ++g)
       for (int64_t i = g * kAmxGroup; i < (g + 1) * kAmxGroup; ++i) split_token(act, i, m, k, k_pad, a, lda, row);
 
-    uint16_t* w_hi = t_weights.get<uint16_t>(size_t(2 * nc_pad * kAmxKc));
-    uint16_t* w_lo = with_lo ? w_hi + nc_pad * kAmxKc : nullptr;
+    uint16_t* w_data = t_weights.get<uint16_t>(size_t(w_parts * nc_pad * kAmxKc));
+    uint16_t* w[kAmxMaxParts];
+    for (int q = 0; q < w_parts; ++q) w[q] = w_data + q * nc_pad * kAmxKc;
     float* ct = t_ct.get<float>(size_t(nc_pad * ldct));
     gemm_amx_configure_tiles();
 #pragma omp for schedule(static)
@@ -137,12 +167,15 @@ void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
       const int64_t nb_pad = round_up(nb, 32), m_end_pad = m0 + round_up(m_end - m0, 32);
       for (int64_t k0 = 0; k0 < k_pad; k0 += kAmxKc) {
         const int64_t kc = std::min(kAmxKc, k_pad - k0);
-        split_weights(b_type, b, b_row_bytes, n0, nb, nb_pad, k, k0, kc, w_hi, w_lo, row);
+        split_weights(b_type, b, b_row_bytes, n0, nb, nb_pad, k, k0, kc, w_parts, w, row);
         for (int64_t jb = 0; jb < nb_pad; jb += 32)
           for (int64_t ib = m0; ib < m_end_pad; ib += 32) {
-            const int64_t off = act.offset(k0, kc, ib);
-            gemm_amx_tile_32x32(kc, w_hi + jb * kc, w_lo != nullptr ? w_lo + jb * kc : nullptr, kc, act.hi + off,
-                                act.lo + off, kAmxGroup * kc, ct + jb * ldct + (ib - m0), ldct, k0 > 0);
+            const uint16_t* w_block[kAmxMaxParts];
+            const uint16_t* a_block[kAmxMaxParts];
+            for (int q = 0; q < w_parts; ++q) w_block[q] = w[q] + jb * kc;
+            for (int q = 0; q < n_parts; ++q) a_block[q] = act.parts[q] + act.offset(k0, kc, ib);
+            gemm_amx_tile_32x32(kc, passes, w_block, kc, a_block, kAmxGroup * kc, ct + jb * ldct + (ib - m0), ldct,
+                                k0 > 0);
           }
       }
       write_transposed(ct, ldct, m0, m_end, n0, nb, c, ldc);

@@ -1,7 +1,9 @@
 // The AMX pieces behind gemm_amx.h (amx/gemm_amx_tile.cpp, built with AMX and
 // AVX-512 flags); only gemm_amx.cpp calls them, and only where amx_usable().
 //
-// Data layouts (bf16 values as uint16_t bit patterns):
+// A float x is split into bf16 parts x = p0 + p1 (+ p2), each part the
+// nearest bf16 (ties to even) to what the parts before it leave.
+// Data layouts (bf16 values as uint16_t bit patterns), one array per part:
 //   weights, row-major: w[j * ldw + p], rows j of B, p along k;
 //   activations, VNNI pairs by groups of 16 tokens: within a group,
 //     act[(p / 2) * 32 + t * 2 + p % 2] for token t (0..15) and k index p;
@@ -13,26 +15,35 @@
 
 namespace aigc {
 
+constexpr int kAmxMaxParts = 3;
+
+// The products of parts the tile kernel sums: weight part w[i] times
+// activation part a[i], in this order (consecutive passes share a part
+// where they can, so it is not loaded again).
+struct AmxPasses {
+  int count;
+  uint8_t w[6], a[6];
+};
+
 // Every tile 16 rows x 64 bytes; once per thread before gemm_amx_tile_32x32.
 void gemm_amx_configure_tiles();
 // Frees this thread's tile state (a context switch then saves less).
 void gemm_amx_release_tiles();
 
 // 32 weight rows x 32 tokens, over kc (a multiple of 32) values of k:
-//   ct[j][t] (+)= w_hi[j] . a_hi[t] + w_hi[j] . a_lo[t] + w_lo[j] . a_hi[t]
-// (the w_lo term only when w_lo is not null). w_hi, w_lo: rows 0..31 at
-// stride ldw elements; a_hi, a_lo: two groups of 16 tokens, group_stride
-// elements apart; ct: 32 rows at stride ldct floats. accumulate = 0 starts
-// from zero.
-void gemm_amx_tile_32x32(int64_t kc, const uint16_t* w_hi, const uint16_t* w_lo, int64_t ldw, const uint16_t* a_hi,
-                         const uint16_t* a_lo, int64_t group_stride, float* ct, int64_t ldct, int accumulate);
+//   ct[j][t] (+)= sum over passes q of w[q.w][j] . a[q.a][t]
+// w[i]: rows 0..31 of weight part i at stride ldw elements; a[i]: two
+// groups of 16 tokens of activation part i, group_stride elements apart; ct:
+// 32 rows at stride ldct floats. accumulate = 0 starts from zero.
+void gemm_amx_tile_32x32(int64_t kc, const AmxPasses& passes, const uint16_t* const* w, int64_t ldw,
+                         const uint16_t* const* a, int64_t group_stride, float* ct, int64_t ldct, int accumulate);
 
-// Splits n floats (n a multiple of 32) into bf16 hi = round(x) and
-// lo = round(x - hi), each to nearest even, row-major.
-void gemm_amx_split_row(const float* x, int64_t n, uint16_t* hi, uint16_t* lo);
+// Splits n floats (n a multiple of 32) into n_parts (2 or 3) bf16 parts,
+// row-major: part i to parts[i].
+void gemm_amx_split_row(const float* x, int64_t n, int n_parts, uint16_t* const* parts);
 
-// Splits token t's n floats (n a multiple of 32) the same way into a group
-// of 16 in VNNI pair layout (hi and lo point at the group's start).
-void gemm_amx_split_token(const float* x, int64_t n, int64_t t, uint16_t* hi, uint16_t* lo);
+// Splits token t's n floats (n a multiple of 32) the same way into groups
+// of 16 tokens in VNNI pair layout (parts[i] points at the group's start).
+void gemm_amx_split_token(const float* x, int64_t n, int64_t t, int n_parts, uint16_t* const* parts);
 
 }  // namespace aigc

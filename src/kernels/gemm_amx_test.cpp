@@ -21,7 +21,7 @@
 namespace aigc {
 namespace {
 
-constexpr DType kTypes[] = {DType::F16, DType::BF16};
+constexpr DType kTypes[] = {DType::F32, DType::F16, DType::BF16};
 
 struct Problem {
   int64_t m, n, k;
@@ -82,14 +82,27 @@ TEST(GemmAmx, ExactWhereEveryPartIsExact) {
     for (const auto& [m, n, k] : kShapes) {
       SCOPED_TRACE(std::string(dtype_name(type)) + " m=" + std::to_string(m) + " n=" + std::to_string(n) +
                    " k=" + std::to_string(k));
-      // Weights with 11 significant bits (F16 needs hi + lo; BF16 keeps 8)
+      // Weights with 11 significant bits (F16 needs two parts; BF16 keeps 8)
       // and 4-bit activations: products and sums below 2^24 units of 2^-8.
       const Problem wide_w = make_problem(type, m, n, k, grid(m * k, 15, 1.0f, 1), grid(n * k, 2047, 1.0f / 256, 2));
-      EXPECT_TRUE(same_bits(run(wide_w, type), exact(wide_w))) << "weights needing lo";
-      // 3-bit weights and 12-bit activations (hi + lo).
+      EXPECT_TRUE(same_bits(run(wide_w, type), exact(wide_w))) << "weights needing two parts";
+      // 3-bit weights and 12-bit activations (two parts).
       const Problem wide_a = make_problem(type, m, n, k, grid(m * k, 4095, 1.0f / 256, 3), grid(n * k, 7, 1.0f, 4));
-      EXPECT_TRUE(same_bits(run(wide_a, type), exact(wide_a))) << "activations needing lo";
+      EXPECT_TRUE(same_bits(run(wide_a, type), exact(wide_a))) << "activations needing two parts";
     }
+}
+
+// F32 weights: 20-bit activations need all three parts; one-bit weights and
+// k = 16 keep every sum exact.
+TEST(GemmAmx, F32ExactWhereEveryPartIsExact) {
+  if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): gemm_amx not tested";
+  const int64_t m = 40, n = 50, k = 16;
+  const Problem p = make_problem(DType::F32, m, n, k, grid(m * k, (1 << 20) - 1, 1.0f / 1024, 9),
+                                 grid(n * k, 1, 1.0f, 10));
+  EXPECT_TRUE(same_bits(run(p, DType::F32), exact(p)));
+  const Problem q = make_problem(DType::F32, m, n, k, grid(m * k, 1, 1.0f, 11),
+                                 grid(n * k, (1 << 20) - 1, 1.0f / 1024, 12));
+  EXPECT_TRUE(same_bits(run(q, DType::F32), exact(q)));
 }
 
 TEST(GemmAmx, WithinTheSplitBoundOnRandomData) {
@@ -102,10 +115,11 @@ TEST(GemmAmx, WithinTheSplitBoundOnRandomData) {
                                      random_floats(n * k, 6, -1.0f, 1.0f));
       std::vector<double> magnitude;
       const std::vector<float> want = exact(p, &magnitude), got = run(p, type);
-      // 2^-15 for the split (gemm_amx.h), k * 2^-24 for F32 accumulation.
+      // The split's 2^-15 (F16, BF16) or under 2^-24 (F32; gemm_amx.h), and
+      // k * 2^-24 for F32 accumulation.
+      const double split = std::ldexp(1.0, type == DType::F32 ? -24 : -15);
       for (size_t e = 0; e < got.size(); ++e)
-        ASSERT_NEAR(got[e], want[e], (std::ldexp(1.0, -15) + double(k) * std::ldexp(1.0, -24)) * magnitude[e])
-            << "element " << e;
+        ASSERT_NEAR(got[e], want[e], (split + double(k) * std::ldexp(1.0, -24)) * magnitude[e]) << "element " << e;
     }
 }
 

@@ -121,7 +121,7 @@ bool matmul_quantizes_activations(DType w_type, int64_t n_tokens) {
 }
 
 bool matmul_splits_activations(DType w_type, int64_t n_tokens) {
-  return n_tokens >= matmul_gemm_min_tokens(w_type) && uses_gemm_amx(w_type);
+  return n_tokens >= matmul_gemm_min_tokens(w_type) && uses_gemm_amx(w_type) && w_type != DType::F32;
 }
 
 void matmul(Tensor y, const Tensor& w, const Tensor& x) {

@@ -1,5 +1,5 @@
 // BF16 AMX GEMM driver: splits the activations once per call into bf16
-// hi/lo pairs grouped by 16 tokens (the tile unit's VNNI layout), then each
+// parts grouped by 16 tokens (the tile unit's VNNI layout), then each
 // work item (a chunk of tokens x nc weight rows) converts its weight rows
 // block by block along k (kAmxKc at a time, row-major: the tile unit reads
 // weights as they are) and runs the 32 x 32 micro-kernel into a transposed

@@ -132,12 +132,14 @@ void dot_q4_0_rows(int64_t n, const void* vx, size_t stride, const void* vy, flo
 #pragma GCC unroll 1
     for (int r = 0; r < kRows; ++r) {
       const uint8_t* xr = static_cast<const uint8_t*>(vx) + size_t(r) * stride;
+      __m512 sum = acc[r];  // in a register across the groups (acc[r] is in memory)
       for (int64_t g = 0; g < gn; ++g) {
         const uint8_t* xg = xr + size_t(kGroup * (g0 + g)) * sizeof(BlockQ4_0);
         for (size_t off = 0; off < kGroup * sizeof(BlockQ4_0); off += 64)
           _mm_prefetch(reinterpret_cast<const char*>(xg) + kWeightPrefetchBytes + off, _MM_HINT_T1);
-        acc[r] = group_dot(xg, act[g], idx, acc[r]);
+        sum = group_dot(xg, act[g], idx, sum);
       }
+      acc[r] = sum;
     }
   }
   for (int r = 0; r < kRows; ++r) {

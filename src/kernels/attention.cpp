@@ -10,6 +10,7 @@
 #include "core/fp16.h"
 #include "kernels/attention_gemm.h"
 #include "kernels/attention_isa.h"
+#include "kernels/scratch.h"
 
 namespace aigc {
 
@@ -69,11 +70,47 @@ void attention_ref(float* out, const float* q, const void* k, const void* v, con
   }
 }
 
+thread_local ScratchBuffer t_scores;  // each thread's: its heads' scores
+
+// Grouped-query attention on AVX-512: each (KV head, token) runs all the
+// query heads that read that KV head together (attention_heads_*_avx512),
+// each key and value read and converted once for all of them, where one head
+// at a time read them again per head (8 times for TinyLlama's 32 / 4
+// heads). Same results as the row kernels. Returns false where the kernel
+// does not take the shape (head size other than 64 or 128).
+bool attention_grouped_avx512(float* out, const float* q, const void* k, const void* v, const AttentionShape& a,
+                              int64_t max_rows) {
+  const float scale = float(1.0 / std::sqrt(double(a.head_dim)));
+  const int64_t d = a.head_dim, n_kv_heads = a.n_head / a.heads_per_kv;
+  if (a.heads_per_kv > kAttentionMaxHeads || (d != 64 && d != 128)) return false;
+#pragma omp parallel
+  {
+    float* scores = t_scores.get<float>(size_t(max_rows * a.heads_per_kv));
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t g = 0; g < n_kv_heads; ++g) {
+      for (int64_t t = 0; t < a.n_tokens; ++t) {
+        const int64_t first = (t * a.n_head + g * a.heads_per_kv) * d, n = a.rows_of(t);
+        const void* kh = kv_offset(k, a.kv_type, g * d);
+        const void* vh = kv_offset(v, a.kv_type, g * d);
+        if (a.kv_type == DType::F16) {
+          attention_heads_f16_avx512(out + first, q + first, a.heads_per_kv, static_cast<const uint16_t*>(kh),
+                                     static_cast<const uint16_t*>(vh), a.kv_stride, n, d, scale, scores);
+        } else {
+          attention_heads_f32_avx512(out + first, q + first, a.heads_per_kv, static_cast<const float*>(kh),
+                                     static_cast<const float*>(vh), a.kv_stride, n, d, scale, scores);
+        }
+      }
+    }
+  }
+  return true;
+}
+
 void attention_dispatch(float* out, const float* q, const void* k, const void* v, const AttentionShape& a,
                         int64_t max_rows) {
   const Isa isa = active_isa();
   const float scale = float(1.0 / std::sqrt(double(a.head_dim)));
   const bool f16 = a.kv_type == DType::F16;
+  if (isa == Isa::kAvx512 && a.heads_per_kv > 1 && attention_grouped_avx512(out, q, k, v, a, max_rows)) return;
 #pragma omp parallel
   {
     std::vector<float> scores(static_cast<size_t>(max_rows));

@@ -1,7 +1,7 @@
 // Tests for attention.h: optimised variants against the scalar reference
 // (causal KV cache with grouped-query heads, F32 and F16 caches; full
-// attention); the first position attends only to itself; thread-count
-// independence.
+// attention); grouped heads give the same bits as separate KV copies; the
+// first position attends only to itself; thread-count independence.
 #include "kernels/attention.h"
 
 #include "core/fp16.h"
@@ -22,8 +22,8 @@ class AttentionTest : public IsaTest {};
 
 TEST_P(AttentionTest, CachedMatchesReference) {
   struct Heads { int64_t n_head, n_head_kv; };
-  for (int64_t d : {1, 2, 3, 5, 7, 15, 17, 31, 33, 64, 65}) {
-    for (const Heads hs : {Heads{1, 1}, Heads{4, 2}, Heads{6, 1}}) {
+  for (int64_t d : {1, 2, 3, 5, 7, 15, 17, 31, 33, 64, 65, 128}) {
+    for (const Heads hs : {Heads{1, 1}, Heads{4, 2}, Heads{6, 1}, Heads{16, 2}}) {
       for (DType type : {DType::F32, DType::F16}) {
         const int64_t n_ctx = 40, T = 5;
         const std::vector<int32_t> pos = {0, 16, 17, 33, 39};
@@ -75,6 +75,36 @@ TEST_P(AttentionTest, FirstPositionReturnsItsValue) {
 }
 
 AIGC_INSTANTIATE_ISA_TEST(AttentionTest);
+
+// Query heads sharing a KV head run together (AVX-512, head sizes 64 and
+// 128): the same bits as each head alone on its own copy of the KV head.
+TEST_P(AttentionTest, SharedKvHeadsMatchSeparateCopiesBitForBit) {
+  for (int64_t d : {64, 128}) {
+    for (DType type : {DType::F32, DType::F16}) {
+      const int64_t n_ctx = 70, T = 3, H = 8, H_kv = 2, per_kv = H / H_kv;
+      const std::vector<int32_t> pos = {0, 23, 69};
+      const auto q = random_floats(T * H * d, uint32_t(d) + 5);
+      const auto k = random_floats(n_ctx * H_kv * d, uint32_t(d) + 6);
+      const auto v = random_floats(n_ctx * H_kv * d, uint32_t(d) + 7);
+      std::vector<float> k_copies(size_t(n_ctx * H * d)), v_copies(k_copies.size());
+      for (int64_t j = 0; j < n_ctx; ++j)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t i = 0; i < d; ++i) {
+            k_copies[size_t((j * H + h) * d + i)] = k[size_t((j * H_kv + h / per_kv) * d + i)];
+            v_copies[size_t((j * H + h) * d + i)] = v[size_t((j * H_kv + h / per_kv) * d + i)];
+          }
+      const auto k16 = to_f16(k), v16 = to_f16(v), kc16 = to_f16(k_copies), vc16 = to_f16(v_copies);
+      const bool f16 = type == DType::F16;
+      std::vector<float> shared(q.size()), separate(q.size());
+      attention_cached(shared.data(), q.data(), f16 ? static_cast<const void*>(k16.data()) : k.data(),
+                       f16 ? static_cast<const void*>(v16.data()) : v.data(), type, pos.data(), T, H, H_kv, d, n_ctx);
+      attention_cached(separate.data(), q.data(), f16 ? static_cast<const void*>(kc16.data()) : k_copies.data(),
+                       f16 ? static_cast<const void*>(vc16.data()) : v_copies.data(), type, pos.data(), T, H, H, d,
+                       n_ctx);
+      EXPECT_TRUE(same_bits(shared, separate)) << "d=" << d << " type=" << dtype_name(type);
+    }
+  }
+}
 
 TEST(AttentionThreads, OneAndTwoThreadsBitIdentical) {
   const int64_t T = 7, H = 4, H_kv = 2, d = 32, n_ctx = 50;

@@ -33,10 +33,48 @@ __m256 hsum8_avx512(const __m512* a) {
   return _mm256_add_ps(_mm256_permute2f128_ps(u, w, 0x20), _mm256_permute2f128_ps(u, w, 0x31));
 }
 
+// scores_avx512 for d = 16 NV: q in registers, no tails (the general loop
+// below compiles to masked loads and stack-resident accumulators). The same
+// FMAs in the same order, so the same results.
+template <int NV, class T>
+float scores_whole_avx512(float* scores, const float* q, const T* k, int64_t kv_stride, int64_t n_kv, float scale) {
+  __m512 qv[NV];
+  for (int c = 0; c < NV; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanesAvx512);
+  __m256 vmax = _mm256_set1_ps(-__builtin_inff());
+  int64_t j = 0;
+  for (; j + kKeyBlockAvx512 <= n_kv; j += kKeyBlockAvx512) {
+    __m512 acc[kKeyBlockAvx512];
+    for (int64_t b = 0; b < kKeyBlockAvx512; ++b) {
+      const T* kb = k + (j + b) * kv_stride;
+      acc[b] = _mm512_mul_ps(qv[0], load_kv_avx512(kb, kLanesAvx512));
+      for (int c = 1; c < NV; ++c) acc[b] = _mm512_fmadd_ps(qv[c], load_kv_avx512(kb + c * kLanesAvx512, kLanesAvx512), acc[b]);
+    }
+    const __m256 s = _mm256_mul_ps(hsum8_avx512(acc), _mm256_set1_ps(scale));
+    _mm256_storeu_ps(scores + j, s);
+    vmax = _mm256_max_ps(vmax, s);
+  }
+  float max_s = hmax_avx512(_mm512_insertf32x8(_mm512_set1_ps(-__builtin_inff()), vmax, 0));
+  for (; j < n_kv; ++j) {
+    const T* kj = k + j * kv_stride;
+    __m512 acc = _mm512_mul_ps(qv[0], load_kv_avx512(kj, kLanesAvx512));
+    for (int c = 1; c < NV; ++c) acc = _mm512_fmadd_ps(qv[c], load_kv_avx512(kj + c * kLanesAvx512, kLanesAvx512), acc);
+    scores[j] = hsum_avx512(acc) * scale;
+    max_s = scores[j] > max_s ? scores[j] : max_s;
+  }
+  return max_s;
+}
+
 // scores[j] = scale * q . k_j for j < n_kv; returns their maximum.
 template <class T>
 float scores_avx512(float* scores, const float* q, const T* k, int64_t kv_stride, int64_t n_kv, int64_t d,
                   float scale) {
+  if (d % kLanesAvx512 == 0) {
+    switch (d / kLanesAvx512) {
+      case 4: return scores_whole_avx512<4>(scores, q, k, kv_stride, n_kv, scale);
+      case 8: return scores_whole_avx512<8>(scores, q, k, kv_stride, n_kv, scale);
+      default: break;
+    }
+  }
   __m256 vmax = _mm256_set1_ps(-__builtin_inff());
   int64_t j = 0;
   for (; j + kKeyBlockAvx512 <= n_kv; j += kKeyBlockAvx512) {
@@ -83,11 +121,8 @@ void weighted_sum_avx512(float* out, const float* p, const T* v, int64_t kv_stri
   store_tail_avx512(out + (NV - 1) * kLanesAvx512, last_r, acc[NV - 1]);
 }
 
-template <class T>
-void attention_row_avx512(float* out, const float* q, const T* k, const T* v, int64_t kv_stride, int64_t n_kv,
-                        int64_t d, float scale, float* scores) {
-  const float max_s = scores_avx512(scores, q, k, kv_stride, n_kv, d, scale);
-  // scores[j] = exp(scores[j] - max) / sum
+// scores[j] = exp(scores[j] - max_s) / sum over j < n_kv.
+void softmax_scores_avx512(float* scores, int64_t n_kv, float max_s) {
   const __m512 vmax = _mm512_set1_ps(max_s);
   __m512 vsum = _mm512_setzero_ps();
   for (int64_t j = 0; j < n_kv; j += kLanesAvx512) {
@@ -102,6 +137,12 @@ void attention_row_avx512(float* out, const float* q, const T* k, const T* v, in
     const int64_t r = n_kv - j < kLanesAvx512 ? n_kv - j : kLanesAvx512;
     store_tail_avx512(scores + j, r, _mm512_mul_ps(load_tail_avx512(scores + j, r), inv));
   }
+}
+
+template <class T>
+void attention_row_avx512(float* out, const float* q, const T* k, const T* v, int64_t kv_stride, int64_t n_kv,
+                        int64_t d, float scale, float* scores) {
+  softmax_scores_avx512(scores, n_kv, scores_avx512(scores, q, k, kv_stride, n_kv, d, scale));
   // out = sum_j scores[j] v_j, up to kOutVecsAvx512 vectors of the row at a time
   for (int64_t i = 0; i < d; i += kOutVecsAvx512 * kLanesAvx512) {
     const int64_t rest = d - i;
@@ -123,7 +164,109 @@ void attention_row_avx512(float* out, const float* q, const T* k, const T* v, in
   }
 }
 
+// Rows [j0, j1) of keys or values as F32 rows d apart: in place for F32,
+// converted into buf for F16.
+template <int64_t d>
+const float* kv_rows_avx512(const float* base, int64_t kv_stride, int64_t j0, int64_t, float*, int64_t& stride) {
+  stride = kv_stride;
+  return base + j0 * kv_stride;
+}
+template <int64_t d>
+const float* kv_rows_avx512(const uint16_t* base, int64_t kv_stride, int64_t j0, int64_t j1, float* buf,
+                            int64_t& stride) {
+  for (int64_t j = j0; j < j1; ++j)
+    for (int64_t i = 0; i < d; i += kLanesAvx512)
+      _mm512_storeu_ps(buf + (j - j0) * d + i, load_kv_avx512(base + j * kv_stride + i, kLanesAvx512));
+  stride = d;
+  return buf;
+}
+
+// attention_heads_avx512 for d = 16 NV. Keys and values are walked in
+// blocks that stay in L1 (converted once per block for F16), each block met
+// by every head before the next, instead of one head at a time re-reading
+// (and re-converting) them all. Per head, the same operations in the same
+// order as attention_row_avx512.
+template <int NV, class T>
+void attention_heads_whole_avx512(float* out, const float* q, int64_t n_heads, const T* k, const T* v,
+                                  int64_t kv_stride, int64_t n_kv, float scale, float* scores) {
+  constexpr int64_t d = NV * kLanesAvx512;
+  constexpr int64_t kValueBlock = 16;  // keys per block of the weighted sum
+  alignas(64) float buf[kValueBlock * d];
+  float max_s[kAttentionMaxHeads];
+  for (int64_t h = 0; h < n_heads; ++h) max_s[h] = -__builtin_inff();
+  int64_t j = 0, ks = 0;
+  for (; j + kKeyBlockAvx512 <= n_kv; j += kKeyBlockAvx512) {
+    const float* kr = kv_rows_avx512<d>(k, kv_stride, j, j + kKeyBlockAvx512, buf, ks);
+    for (int64_t h = 0; h < n_heads; ++h) {
+      const float* qh = q + h * d;
+      __m512 acc[kKeyBlockAvx512];
+      for (int64_t b = 0; b < kKeyBlockAvx512; ++b) {
+        const float* kb = kr + b * ks;
+        acc[b] = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_loadu_ps(kb));
+        for (int c = 1; c < NV; ++c)
+          acc[b] = _mm512_fmadd_ps(_mm512_loadu_ps(qh + c * kLanesAvx512), _mm512_loadu_ps(kb + c * kLanesAvx512), acc[b]);
+      }
+      const __m256 sv = _mm256_mul_ps(hsum8_avx512(acc), _mm256_set1_ps(scale));
+      _mm256_storeu_ps(scores + h * n_kv + j, sv);
+      const float m = hmax_avx512(_mm512_insertf32x8(_mm512_set1_ps(-__builtin_inff()), sv, 0));
+      max_s[h] = m > max_s[h] ? m : max_s[h];
+    }
+  }
+  for (; j < n_kv; ++j) {
+    const float* kj = kv_rows_avx512<d>(k, kv_stride, j, j + 1, buf, ks);
+    for (int64_t h = 0; h < n_heads; ++h) {
+      const float* qh = q + h * d;
+      __m512 acc = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_loadu_ps(kj));
+      for (int c = 1; c < NV; ++c)
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(qh + c * kLanesAvx512), _mm512_loadu_ps(kj + c * kLanesAvx512), acc);
+      const float sj = hsum_avx512(acc) * scale;
+      scores[h * n_kv + j] = sj;
+      max_s[h] = sj > max_s[h] ? sj : max_s[h];
+    }
+  }
+  for (int64_t h = 0; h < n_heads; ++h) softmax_scores_avx512(scores + h * n_kv, n_kv, max_s[h]);
+  for (int64_t h = 0; h < n_heads; ++h)
+    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(out + h * d + c * kLanesAvx512, _mm512_setzero_ps());
+  for (int64_t j0 = 0; j0 < n_kv; j0 += kValueBlock) {
+    const int64_t j1 = j0 + kValueBlock < n_kv ? j0 + kValueBlock : n_kv;
+    int64_t vs = 0;
+    const float* vr = kv_rows_avx512<d>(v, kv_stride, j0, j1, buf, vs);
+    for (int64_t h = 0; h < n_heads; ++h) {
+      const float* p = scores + h * n_kv;
+      __m512 acc[NV];
+      for (int c = 0; c < NV; ++c) acc[c] = _mm512_loadu_ps(out + h * d + c * kLanesAvx512);
+      for (int64_t jj = j0; jj < j1; ++jj) {
+        const __m512 pj = _mm512_set1_ps(p[jj]);
+        const float* vj = vr + (jj - j0) * vs;
+        for (int c = 0; c < NV; ++c) acc[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + c * kLanesAvx512), acc[c]);
+      }
+      for (int c = 0; c < NV; ++c) _mm512_storeu_ps(out + h * d + c * kLanesAvx512, acc[c]);
+    }
+  }
+}
+
+template <class T>
+bool attention_heads_avx512(float* out, const float* q, int64_t n_heads, const T* k, const T* v, int64_t kv_stride,
+                            int64_t n_kv, int64_t d, float scale, float* scores) {
+  if (n_heads > kAttentionMaxHeads || d % kLanesAvx512 != 0) return false;
+  switch (d / kLanesAvx512) {
+    case 4: attention_heads_whole_avx512<4>(out, q, n_heads, k, v, kv_stride, n_kv, scale, scores); return true;
+    case 8: attention_heads_whole_avx512<8>(out, q, n_heads, k, v, kv_stride, n_kv, scale, scores); return true;
+    default: return false;
+  }
+}
+
 }  // namespace
+
+bool attention_heads_f32_avx512(float* out, const float* q, int64_t n_heads, const float* k, const float* v,
+                                int64_t kv_stride, int64_t n_kv, int64_t d, float scale, float* scores) {
+  return attention_heads_avx512(out, q, n_heads, k, v, kv_stride, n_kv, d, scale, scores);
+}
+
+bool attention_heads_f16_avx512(float* out, const float* q, int64_t n_heads, const uint16_t* k, const uint16_t* v,
+                                int64_t kv_stride, int64_t n_kv, int64_t d, float scale, float* scores) {
+  return attention_heads_avx512(out, q, n_heads, k, v, kv_stride, n_kv, d, scale, scores);
+}
 
 void attention_row_f32_avx512(float* out, const float* q, const float* k, const float* v, int64_t kv_stride,
                             int64_t n_kv, int64_t d, float scale, float* scores) {

@@ -141,21 +141,26 @@ void embed(const LlmWeights& w, int32_t token, float* x, int64_t d) {
   dtype_traits(w.token_embd.dtype)->to_float(w.token_embd.row(token), x, d);
 }
 
-// Token t's q and k after the projections: biases, Qwen3's per-head norms,
-// RoPE; then its key and value into the cache at (seq, pos).
-void finish_qkv(const LlmHparams& hp, const LlmLayer& l, const RopeParams& rope_params, KvCache& cache, int il,
-                const BatchToken& bt, float* q, float* k, float* v) {
-  const int64_t hd = hp.head_dim, H = hp.n_head, Hkv = hp.n_head_kv;
-  if (l.bq.data) add_bias(q, q, l.bq.ptr<float>(), 1, H * hd);
-  if (l.bk.data) add_bias(k, k, l.bk.ptr<float>(), 1, Hkv * hd);
-  if (l.bv.data) add_bias(v, v, l.bv.ptr<float>(), 1, Hkv * hd);
+// Token t's query heads that share KV head g, and that KV head, after the
+// projections: biases, Qwen3's per-head norms, RoPE; then the key and value
+// into the cache at (seq, pos). Every step is per head, so the groups can
+// be done in any order or by different threads.
+void finish_qkv_group(const LlmHparams& hp, const LlmLayer& l, const RopeParams& rope_params, KvCache& cache, int il,
+                      const BatchToken& bt, int g, float* q, float* k, float* v) {
+  const int64_t hd = hp.head_dim, per_kv = hp.n_head / hp.n_head_kv, h0 = g * per_kv;
+  float* qg = q + h0 * hd;
+  float* kg = k + g * hd;
+  float* vg = v + g * hd;
+  if (l.bq.data) add_bias(qg, qg, l.bq.ptr<float>() + h0 * hd, 1, per_kv * hd);
+  if (l.bk.data) add_bias(kg, kg, l.bk.ptr<float>() + g * hd, 1, hd);
+  if (l.bv.data) add_bias(vg, vg, l.bv.ptr<float>() + g * hd, 1, hd);
   if (l.q_norm.data) {
-    rms_norm(q, q, l.q_norm.ptr<float>(), hp.norm_eps, H, hd);
-    rms_norm(k, k, l.k_norm.ptr<float>(), hp.norm_eps, Hkv, hd);
+    rms_norm(qg, qg, l.q_norm.ptr<float>(), hp.norm_eps, per_kv, hd);
+    rms_norm(kg, kg, l.k_norm.ptr<float>(), hp.norm_eps, 1, hd);
   }
-  rope(q, &bt.pos, rope_params, 1, H, hd);
-  rope(k, &bt.pos, rope_params, 1, Hkv, hd);
-  for (int g = 0; g < hp.n_head_kv; ++g) cache.store(bt.seq, il, g, bt.pos, k + g * hd, v + g * hd);
+  rope(qg, &bt.pos, rope_params, 1, per_kv, hd);
+  rope(kg, &bt.pos, rope_params, 1, 1, hd);
+  cache.store(bt.seq, il, g, bt.pos, kg, vg);
 }
 
 // Attention of token t's query heads that share KV head g (q, att: the
@@ -190,6 +195,7 @@ void forward_by_dots(const LlmModel& model, KvCache& cache, std::span<const Batc
       const DotInput qkv({&l.wq, &l.wk, &l.wv}, d, b);
 #pragma omp for schedule(static)
       for (int64_t t = 0; t < T; ++t) {
+        if (il > 0) elementwise_add(b.x + t * d, b.x + t * d, b.o + t * d, d);  // the previous layer's FFN
         rms_norm(b.h + t * d, b.x + t * d, l.attn_norm.ptr<float>(), hp.norm_eps, 1, d);
         qkv.convert(b.h + t * d, d, t);
       }
@@ -197,14 +203,15 @@ void forward_by_dots(const LlmModel& model, KvCache& cache, std::span<const Batc
       qkv.dots(1, b.k, kv_dim, T);
       qkv.dots(2, b.v, kv_dim, T);
 #pragma omp barrier
+      // One thread per KV head, tokens in order: a token may attend to the
+      // keys an earlier token of the batch has just stored.
 #pragma omp for schedule(static)
-      for (int64_t t = 0; t < T; ++t)
-        finish_qkv(hp, l, rope_params, cache, il, batch[size_t(t)], b.q + t * q_dim, b.k + t * kv_dim,
-                   b.v + t * kv_dim);
-#pragma omp for collapse(2) schedule(static)
       for (int64_t g = 0; g < Hkv; ++g)
-        for (int64_t t = 0; t < T; ++t)
+        for (int64_t t = 0; t < T; ++t) {
+          finish_qkv_group(hp, l, rope_params, cache, il, batch[size_t(t)], int(g), b.q + t * q_dim,
+                           b.k + t * kv_dim, b.v + t * kv_dim);
           attend(hp, cache, il, batch[size_t(t)], int(g), b.q + t * q_dim, b.att + t * q_dim);
+        }
       const DotInput wo({&l.wo}, q_dim, b);
 #pragma omp for schedule(static)
       for (int64_t t = 0; t < T; ++t) wo.convert(b.att + t * q_dim, q_dim, t);
@@ -228,9 +235,9 @@ void forward_by_dots(const LlmModel& model, KvCache& cache, std::span<const Batc
       }
       down.dots(0, b.o, d, T);
 #pragma omp barrier
-#pragma omp for schedule(static)
-      for (int64_t t = 0; t < T; ++t) elementwise_add(b.x + t * d, b.x + t * d, b.o + t * d, d);
     }
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < T; ++t) elementwise_add(b.x + t * d, b.x + t * d, b.o + t * d, d);  // the last FFN
     const DotInput out({&w.output}, d, b);
 #pragma omp for schedule(static)
     for (int64_t j = 0; j < n_out; ++j) {
@@ -263,10 +270,11 @@ void forward_by_gemm(const LlmModel& model, KvCache& cache, std::span<const Batc
     matmul(q, l.wq, h);
     matmul(k, l.wk, h);
     matmul(v, l.wv, h);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for collapse(2) schedule(static)
     for (int64_t t = 0; t < T; ++t)
-      finish_qkv(hp, l, rope_params, cache, il, batch[size_t(t)], b.q + t * q_dim, b.k + t * kv_dim,
-                 b.v + t * kv_dim);
+      for (int64_t g = 0; g < Hkv; ++g)
+        finish_qkv_group(hp, l, rope_params, cache, il, batch[size_t(t)], int(g), b.q + t * q_dim,
+                         b.k + t * kv_dim, b.v + t * kv_dim);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t g = 0; g < Hkv; ++g)
       for (int64_t t = 0; t < T; ++t)

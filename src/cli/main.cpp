@@ -54,10 +54,11 @@ int main(int argc, char** argv) {
   aigc::add_bench_text_command(*bench);
   aigc::add_bench_image_command(*bench);
 
-  CLI::App* info = app.add_subcommand("info", "Print the CPU features the kernels will use here");
+  CLI::App* info = app.add_subcommand("info", "Print the CPU features (AVX2, AVX-512, AMX) the kernels will use here");
   info->callback([] {
     for (aigc::Isa isa : {aigc::Isa::kScalar, aigc::Isa::kAvx2, aigc::Isa::kAvx512})
       std::printf("%-7s %s\n", aigc::isa_name(isa), aigc::cpu_supports(isa) ? "yes" : "no");
+    std::printf("amx     %s\n", aigc::amx_usable() ? "yes (F32/F16/BF16 prompt GEMMs; AIGC_NO_AMX=1 turns it off)" : "no");
     std::printf("kernels use: %s\n", aigc::isa_name(aigc::active_isa()));
   });
 

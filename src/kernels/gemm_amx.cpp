@@ -33,7 +33,7 @@ int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 thread_local ScratchBuffer t_act;     // the caller's: split activations, shared by its team
 thread_local ScratchBuffer t_weights; // each thread's: one block of split weight rows
 thread_local ScratchBuffer t_ct;      // each thread's: C transposed for one item
-thread_local ScratchBuffer t_row;     // each thread's: one zero-padded float row
+thread_local ScratchBuffer t_row;     // each thread's: one zero-padded weight row piece
 
 // Split activations, block by block along k: the block at k0 (kc wide, a
 // multiple of 32) holds group g of 16 tokens at k0 * m_pad + g * 16 * kc in
@@ -48,16 +48,17 @@ struct SplitActivations {
   }
 };
 
-// Splits token i (zeros past m) for every block along k.
-void split_token(const SplitActivations& act, int64_t i, int64_t m, int64_t k, int64_t k_pad, const float* a,
-                 int64_t lda, float* row) {
-  std::fill(row, row + k_pad, 0.0f);
-  if (i < m) std::memcpy(row, a + i * lda, size_t(k) * sizeof(float));
+// Splits the group of 16 tokens from token i0 (zero rows past m) for every
+// block along k.
+void split_group(const SplitActivations& act, int64_t i0, int64_t m, int64_t k, int64_t k_pad, const float* a,
+                 int64_t lda) {
   for (int64_t k0 = 0; k0 < k_pad; k0 += kAmxKc) {
-    const int64_t kc = std::min(kAmxKc, k_pad - k0), off = act.offset(k0, kc, i);
+    const int64_t kc = std::min(kAmxKc, k_pad - k0), off = act.offset(k0, kc, i0);
+    const float* rows[kAmxGroup];
+    for (int64_t t = 0; t < kAmxGroup; ++t) rows[t] = i0 + t < m ? a + (i0 + t) * lda + k0 : nullptr;
     uint16_t* dst[kAmxMaxParts];
     for (int q = 0; q < act.n_parts; ++q) dst[q] = act.parts[q] + off;
-    gemm_amx_split_token(row + k0, kc, i % kAmxGroup, act.n_parts, dst);
+    gemm_amx_split_group(rows, kc, std::min(kc, k - k0), act.n_parts, dst);
   }
 }
 
@@ -96,14 +97,14 @@ void split_weights(DType b_type, const void* b, int64_t b_row_bytes, int64_t n0,
   }
 }
 
-// C rows [m0, m_end) x columns [n0, n0 + nb) from ct (nb rows of tokens).
+// C rows [m0, m_end) x columns [n0, n0 + nb) from ct (nb rows of tokens,
+// allocated to whole 16 x 16 blocks), by 16 x 16 transposes.
 void write_transposed(const float* ct, int64_t ldct, int64_t m0, int64_t m_end, int64_t n0, int64_t nb, float* c,
                       int64_t ldc) {
-  constexpr int64_t kBlock = 16;
-  for (int64_t i0 = m0; i0 < m_end; i0 += kBlock)
-    for (int64_t j0 = 0; j0 < nb; j0 += kBlock)
-      for (int64_t i = i0; i < std::min(i0 + kBlock, m_end); ++i)
-        for (int64_t j = j0; j < std::min(j0 + kBlock, nb); ++j) c[i * ldc + n0 + j] = ct[j * ldct + (i - m0)];
+  for (int64_t i0 = m0; i0 < m_end; i0 += 16)
+    for (int64_t j0 = 0; j0 < nb; j0 += 16)
+      gemm_amx_store_transposed(ct + j0 * ldct + (i0 - m0), ldct, std::min<int64_t>(16, m_end - i0),
+                                std::min<int64_t>(16, nb - j0), c + i0 * ldc + n0 + j0, ldc);
 }
 
 // Weight part i times activation part j for i + j < n_parts (the products
@@ -151,10 +152,9 @@ void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
 
 #pragma omp parallel if (parallel)
   {
-    float* row = t_row.get<float>(size_t(std::max(k_pad, kAmxKc)));
+    float* row = t_row.get<float>(size_t(kAmxKc));
 #pragma omp for schedule(static)
-    for (int64_t g = 0; g < m_pad / kAmxGroup; ++g)
-      for (int64_t i = g * kAmxGroup; i < (g + 1) * kAmxGroup; ++i) split_token(act, i, m, k, k_pad, a, lda, row);
+    for (int64_t g = 0; g < m_pad / kAmxGroup; ++g) split_group(act, g * kAmxGroup, m, k, k_pad, a, lda);
 
     uint16_t* w_data = t_weights.get<uint16_t>(size_t(w_parts * nc_pad * kAmxKc));
     uint16_t* w[kAmxMaxParts];

@@ -42,8 +42,14 @@ void gemm_amx_tile_32x32(int64_t kc, const AmxPasses& passes, const uint16_t* co
 // row-major: part i to parts[i].
 void gemm_amx_split_row(const float* x, int64_t n, int n_parts, uint16_t* const* parts);
 
-// Splits token t's n floats (n a multiple of 32) the same way into groups
-// of 16 tokens in VNNI pair layout (parts[i] points at the group's start).
-void gemm_amx_split_token(const float* x, int64_t n, int64_t t, int n_parts, uint16_t* const* parts);
+// Splits 16 tokens' rows x[t] (null: a zero row) over n values (a multiple
+// of 32), of which the first n_valid are read (the rest count as zeros), the
+// same way into one group of 16 tokens in VNNI pair layout (parts[i] points
+// at the group's start).
+void gemm_amx_split_group(const float* const* x, int64_t n, int64_t n_valid, int n_parts, uint16_t* const* parts);
+
+// c[i * ldc + j] = ct[j * ldct + i] for i < rows, j < cols (both <= 16);
+// reads the whole 16 x 16 block of ct.
+void gemm_amx_store_transposed(const float* ct, int64_t ldct, int64_t rows, int64_t cols, float* c, int64_t ldc);
 
 }  // namespace aigc

@@ -32,6 +32,31 @@ void split32(__m512 x0, __m512 x1, int n_parts, __m512i* parts) {
   }
 }
 
+// r[0..15] (16 x 16 dwords) transposed in registers: r[c] becomes column c.
+void transpose16(__m512i* r) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  // u[4i + k], 128-bit lane L: column 4L + k of rows 4i .. 4i + 3.
+  __m512i u[16];
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int k = 0; k < 4; ++k) {
+    const __m512i a = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x44), b = _mm512_shuffle_i32x4(u[k], u[4 + k], 0xEE);
+    const __m512i c = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0x44), d = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0xEE);
+    r[k] = _mm512_shuffle_i32x4(a, c, 0x88);
+    r[4 + k] = _mm512_shuffle_i32x4(a, c, 0xDD);
+    r[8 + k] = _mm512_shuffle_i32x4(b, d, 0x88);
+    r[12 + k] = _mm512_shuffle_i32x4(b, d, 0xDD);
+  }
+}
+
 }  // namespace
 
 void gemm_amx_configure_tiles() { _tile_loadconfig(&kTileConfig); }
@@ -105,17 +130,36 @@ void gemm_amx_split_row(const float* x, int64_t n, int n_parts, uint16_t* const*
   }
 }
 
-// Pair r of 32 values (k = i + 2r, i + 2r + 1) goes to pair row (i / 2 + r),
-// column t: 32-bit element (i / 2 + r) * 16 + t.
-void gemm_amx_split_token(const float* x, int64_t n, int64_t t, int n_parts, uint16_t* const* parts) {
-  const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                          _mm512_set1_epi32(16));
-  __m512i v[kAmxMaxParts];
+// Per 32 values: each token's parts (16 dwords: its pairs) into a stack
+// block, then per part a 16 x 16 transpose gives the 16 pair rows of the
+// group's layout, stored as one contiguous kilobyte.
+void gemm_amx_split_group(const float* const* x, int64_t n, int64_t n_valid, int n_parts, uint16_t* const* parts) {
+  alignas(64) __m512i block[kAmxMaxParts][16];
   for (int64_t i = 0; i < n; i += 32) {
-    split32(_mm512_loadu_ps(x + i), _mm512_loadu_ps(x + i + 16), n_parts, v);
-    const int64_t base = (i / 2) * 16 + t;
-    for (int q = 0; q < n_parts; ++q) _mm512_i32scatter_epi32(reinterpret_cast<int*>(parts[q]) + base, rows, v[q], 4);
+    const int64_t left = n_valid - i;
+    const __mmask16 m0 = left >= 16 ? 0xFFFF : left <= 0 ? 0 : __mmask16((1u << left) - 1);
+    const __mmask16 m1 = left >= 32 ? 0xFFFF : left <= 16 ? 0 : __mmask16((1u << (left - 16)) - 1);
+    for (int t = 0; t < 16; ++t) {
+      __m512i v[kAmxMaxParts];
+      const __m512 x0 = x[t] != nullptr ? _mm512_maskz_loadu_ps(m0, x[t] + i) : _mm512_setzero_ps();
+      const __m512 x1 = x[t] != nullptr ? _mm512_maskz_loadu_ps(m1, x[t] + i + 16) : _mm512_setzero_ps();
+      split32(x0, x1, n_parts, v);
+      for (int q = 0; q < n_parts; ++q) block[q][t] = v[q];
+    }
+    for (int q = 0; q < n_parts; ++q) {
+      transpose16(block[q]);
+      __m512i* dst = reinterpret_cast<__m512i*>(parts[q] + i * 16);
+      for (int r = 0; r < 16; ++r) _mm512_storeu_si512(dst + r, block[q][r]);
+    }
   }
+}
+
+void gemm_amx_store_transposed(const float* ct, int64_t ldct, int64_t rows, int64_t cols, float* c, int64_t ldc) {
+  __m512i r[16];
+  for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_si512(ct + j * ldct);
+  transpose16(r);
+  const __mmask16 mask = cols >= 16 ? 0xFFFF : __mmask16((1u << cols) - 1);
+  for (int64_t i = 0; i < rows; ++i) _mm512_mask_storeu_ps(c + i * ldc, mask, _mm512_castsi512_ps(r[i]));
 }
 
 }  // namespace aigc

@@ -48,6 +48,13 @@ void gemm_q8_tile_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, 
 void gemm_q8_tile16_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                            int accumulate);
 
+// The same for blocks of 32 on the AMX tile unit (amx/gemm_q8_amx.cpp;
+// only where amx_usable()), bit for bit: each thread configures its tiles
+// once before its first tile call, and releases them after.
+void gemm_q8_configure_tiles_amx();
+void gemm_q8_release_tiles_amx();
+void gemm_q8_tile_amx(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc, int accumulate);
+
 // One row of k activations (k a multiple of B) to quants, per B-element
 // block d = amax / 127, q = x * (1 / d) rounded to nearest even, and
 // dsum = d * sum(q), block b at q + b * kGemmQ8Mr * B, d + b * kGemmQ8Mr and

@@ -1,7 +1,7 @@
 // Tests of gemm_q8: against the exact product of the dequantized weights
 // with the F32 activations, within the bound the activations' 8-bit
-// rounding allows (derived per element, not fitted); the AVX-512
-// micro-kernel against the scalar one, bit for bit; any thread count, bit
+// rounding allows (derived per element, not fitted); the AVX-512 (VNNI)
+// and AMX micro-kernels against the scalar one, bit for bit; any thread count, bit
 // for bit. Shapes are awkward: partial 8-row and 16-column tiles, k with a
 // partial 256-element slice, one block.
 #include "kernels/gemm_q8.h"
@@ -90,9 +90,20 @@ TEST(GemmQ8, MatchesExactProductWithinActivationRounding) {
 
 TEST(GemmQ8, Avx512MatchesScalarBitForBit) {
   if (!cpu_supports(Isa::kAvx512)) GTEST_SKIP() << "this CPU lacks avx512: variant not tested";
+  allow_amx(false);  // the VNNI micro-kernel
   for (DType type : kTypes) {
     const int64_t bs = dtype_traits(type)->block_size;
     const Problem p = make_problem(type, 37, 33, bs == 256 ? 768 : 288 + 32, 5);
+    EXPECT_TRUE(same_bits(run(p, type, Isa::kScalar), run(p, type, Isa::kAvx512))) << dtype_name(type);
+  }
+  allow_amx(true);
+}
+
+TEST(GemmQ8, AmxMatchesScalarBitForBit) {
+  if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): the AMX micro-kernel not tested";
+  for (DType type : kTypes) {
+    const int64_t bs = dtype_traits(type)->block_size;
+    const Problem p = make_problem(type, 37, 33, bs == 256 ? 768 : 288 + 32, 6);
     EXPECT_TRUE(same_bits(run(p, type, Isa::kScalar), run(p, type, Isa::kAvx512))) << dtype_name(type);
   }
 }

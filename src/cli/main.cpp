@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   info->callback([] {
     for (aigc::Isa isa : {aigc::Isa::kScalar, aigc::Isa::kAvx2, aigc::Isa::kAvx512})
       std::printf("%-7s %s\n", aigc::isa_name(isa), aigc::cpu_supports(isa) ? "yes" : "no");
-    std::printf("amx     %s\n", aigc::amx_usable() ? "yes (F32/F16/BF16 prompt GEMMs; AIGC_NO_AMX=1 turns it off)" : "no");
+    std::printf("amx     %s\n", aigc::amx_usable() ? "yes (prompt GEMMs; AIGC_NO_AMX=1 turns it off)" : "no");
     std::printf("kernels use: %s\n", aigc::isa_name(aigc::active_isa()));
   });
 

@@ -20,13 +20,14 @@ bool has_f16c() {
   unsigned a = 0, b = 0, c = 0, d = 0;
   return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
 }
-// AMX-TILE and AMX-BF16 (CPUID leaf 7, EDX bits 24 and 22), the tile state
+// AMX-TILE, AMX-BF16 and AMX-INT8 (CPUID leaf 7, EDX bits 24, 22, 25), the tile state
 // enabled in XCR0 (bits 17 and 18), and Linux's per-process permission for it
 // (arch_prctl ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA; Linux 5.16+).
 bool detect_amx() {
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d) || (c & bit_OSXSAVE) == 0) return false;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || (d & (1u << 24)) == 0 || (d & (1u << 22)) == 0) return false;
+  constexpr unsigned kAmxBits = (1u << 24) | (1u << 22) | (1u << 25);
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || (d & kAmxBits) != kAmxBits) return false;
   uint32_t xcr0_lo = 0, xcr0_hi = 0;
   __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
   if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;

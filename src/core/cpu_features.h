@@ -18,12 +18,12 @@ Isa active_isa();
 // Caps active_isa() at `isa` (kAvx512 removes the cap). For tests and benchmarks.
 void cap_isa(Isa isa);
 
-// Whether kernels may use AMX tiles with BF16 dot products (gemm_amx.h): the
-// CPU has AMX-TILE and AMX-BF16, the OS saves the tile state and granted it
-// to this process (asked once, on the first call), active_isa() is kAvx512
-// and AMX was not turned off with allow_amx(false) or AIGC_NO_AMX=1 in the
-// environment (gemm_amx rounds activations to 16 bits; this keeps the exact
-// F32 path available).
+// Whether kernels may use AMX tiles (BF16 products in gemm_amx.h, INT8 in
+// gemm_q8's micro-kernel): the CPU has AMX-TILE, -BF16 and -INT8, the OS saves
+// the tile state and granted it to this process (asked once, on the first
+// call), active_isa() is kAvx512 and AMX was not turned off with
+// allow_amx(false) or AIGC_NO_AMX=1 in the environment (gemm_amx rounds
+// activations to 16 bits; this keeps the exact F32 path available).
 bool amx_usable();
 // Turns AMX on (where the CPU has it) or off. For tests and benchmarks.
 void allow_amx(bool allowed);

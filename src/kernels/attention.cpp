@@ -76,13 +76,10 @@ thread_local ScratchBuffer t_scores;  // each thread's: its heads' scores
 // query heads that read that KV head together (attention_heads_*_avx512),
 // each key and value read and converted once for all of them, where one head
 // at a time read them again per head (8 times for TinyLlama's 32 / 4
-// heads). Same results as the row kernels. Returns false where the kernel
-// does not take the shape (head size other than 64 or 128).
-bool attention_grouped_avx512(float* out, const float* q, const void* k, const void* v, const AttentionShape& a,
-                              int64_t max_rows) {
-  const float scale = float(1.0 / std::sqrt(double(a.head_dim)));
+// heads). Same results as the row kernels.
+void attention_grouped_avx512(float* out, const float* q, const void* k, const void* v, const AttentionShape& a,
+                              int64_t max_rows, float scale) {
   const int64_t d = a.head_dim, n_kv_heads = a.n_head / a.heads_per_kv;
-  if (a.heads_per_kv > kAttentionMaxHeads || (d != 64 && d != 128)) return false;
 #pragma omp parallel
   {
     float* scores = t_scores.get<float>(size_t(max_rows * a.heads_per_kv));
@@ -102,7 +99,6 @@ bool attention_grouped_avx512(float* out, const float* q, const void* k, const v
       }
     }
   }
-  return true;
 }
 
 void attention_dispatch(float* out, const float* q, const void* k, const void* v, const AttentionShape& a,
@@ -110,7 +106,10 @@ void attention_dispatch(float* out, const float* q, const void* k, const void* v
   const Isa isa = active_isa();
   const float scale = float(1.0 / std::sqrt(double(a.head_dim)));
   const bool f16 = a.kv_type == DType::F16;
-  if (isa == Isa::kAvx512 && a.heads_per_kv > 1 && attention_grouped_avx512(out, q, k, v, a, max_rows)) return;
+  if (isa == Isa::kAvx512 && a.heads_per_kv > 1 && attention_heads_avx512_takes(a.heads_per_kv, a.head_dim)) {
+    attention_grouped_avx512(out, q, k, v, a, max_rows, scale);
+    return;
+  }
 #pragma omp parallel
   {
     std::vector<float> scores(static_cast<size_t>(max_rows));

@@ -19,12 +19,14 @@ void attention_row_f16_avx2(float* out, const float* q, const uint16_t* k, const
 // q and out [n_heads, d] (heads d apart), over F32 or F16 keys and values:
 // the same results per head as attention_row_*_avx512, with each key and
 // value read (and converted) once for all the heads. scores: scratch for
-// n_heads * n_kv floats. Handles d of 64 and 128 and up to
-// kAttentionMaxHeads heads; returns false (having done nothing) otherwise.
+// n_heads * n_kv floats. Only where attention_heads_avx512_takes(n_heads, d).
 constexpr int64_t kAttentionMaxHeads = 64;
-bool attention_heads_f32_avx512(float* out, const float* q, int64_t n_heads, const float* k, const float* v,
+constexpr bool attention_heads_avx512_takes(int64_t n_heads, int64_t d) {
+  return n_heads <= kAttentionMaxHeads && (d == 64 || d == 128);
+}
+void attention_heads_f32_avx512(float* out, const float* q, int64_t n_heads, const float* k, const float* v,
                                 int64_t kv_stride, int64_t n_kv, int64_t d, float scale, float* scores);
-bool attention_heads_f16_avx512(float* out, const float* q, int64_t n_heads, const uint16_t* k, const uint16_t* v,
+void attention_heads_f16_avx512(float* out, const float* q, int64_t n_heads, const uint16_t* k, const uint16_t* v,
                                 int64_t kv_stride, int64_t n_kv, int64_t d, float scale, float* scores);
 
 void attention_row_f32_avx512(float* out, const float* q, const float* k, const float* v, int64_t kv_stride,

@@ -18,10 +18,12 @@
 // - from that many tokens on (prompt; bound by compute): on AVX-512, for
 //   the types gemm_q8 takes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
 //   Q6_K), integer products against activations quantized to 8 bits per 32
-//   elements (16 for Q6_K); where the CPU has AMX (amx_usable()), for F16 and
-//   BF16 weights, gemm_amx's BF16 tiles with activations kept to 16 bits
-//   (split in two bf16 parts); otherwise gemm_f32 with F32 activations,
-//   weights dequantized to F32 tile by tile.
+//   elements (16 for Q6_K; the integer sums on AMX tiles where the CPU has
+//   them); where the CPU has AMX (amx_usable()), for F32, F16 and BF16
+//   weights, gemm_amx's BF16 tiles with activations kept to 16 bits against
+//   F16/BF16 (two bf16 parts) and to 24 against F32 (three: F32-grade);
+//   otherwise gemm_f32 with F32 activations, weights dequantized to F32
+//   tile by tile.
 // Every output element is computed by one thread in a fixed order, so the
 // result is bit-identical whatever the thread count. Scratch memory (the
 // quantized activation, packing buffers) is per thread and grows once; calls
@@ -55,8 +57,9 @@ bool matmul_supports(DType w_type);
 bool matmul_quantizes_activations(DType w_type, int64_t n_tokens);
 
 // Whether matmul keeps 16 significant bits of the activations for this many
-// tokens against weights of w_type (gemm_amx: |error| <= 2^-15 sum |w x|
-// plus F32 rounding), rather than using them as F32.
+// tokens against weights of w_type (gemm_amx on F16/BF16: |error| <= 2^-15
+// sum |w x| plus F32 rounding), rather than using them as F32 (or, for F32
+// weights on gemm_amx, 24 bits: within F32 rounding).
 bool matmul_splits_activations(DType w_type, int64_t n_tokens);
 
 void matmul(Tensor y, const Tensor& w, const Tensor& x);

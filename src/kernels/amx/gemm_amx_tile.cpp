@@ -2,23 +2,15 @@
 // AVX-512 BF16 conversions that split floats into bf16 parts.
 #include <immintrin.h>
 
+#include "kernels/amx/amx_tile_config.h"
 #include "kernels/gemm_amx_isa.h"
 
 namespace aigc {
 
 namespace {
 
-// Every tile 16 rows x 64 bytes. A constant in memory: GCC 12's
-// _tile_loadconfig tells the compiler it reads only the first 8 bytes, so
-// the stores filling a local config could be dropped as dead.
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t bytes_per_row[16];
-  uint8_t rows[16];
-};
-constexpr TileConfig kTileConfig = {1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
+// Every tile 16 rows x 64 bytes.
+constexpr AmxTileConfig kTileConfig = {1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
 
 // The n_parts bf16 parts of 32 floats, each a vector of 32 bf16 (element i
 // of part q is x[i]'s part q).

@@ -1,12 +1,13 @@
 // AMX (INT8) micro-kernel of gemm_q8 for 32-element blocks: per block, one
 // TDPBSUD gives the 8 x 16 exact integer sums (signed activation quants x
-// unsigned weight quants) that the AVX-512 kernel builds with 64 vpdpbusd; then the
-// same two float multiply-adds per row, in the same order, so results are
+// unsigned weight quants) that the AVX-512 kernel builds with 64 vpdpbusd;
+// then the same two float multiply-adds per row, in the same order, so results are
 // the same bits as gemm_q8_tile_scalar's. The panel block's quants
 // (u[g][j][4]) are already the tile unit's layout for its second operand,
 // and a tile's activations (8 rows of 32 bytes per block) for its first.
 #include <immintrin.h>
 
+#include "kernels/amx/amx_tile_config.h"
 #include "kernels/gemm_q8_isa.h"
 
 namespace aigc {
@@ -14,16 +15,8 @@ namespace aigc {
 namespace {
 
 // Tile 0: 8 rows x 16 int32 sums; tile 1: 8 rows x 32 activation bytes;
-// tile 2: 8 rows x 64 weight bytes (4 elements of 16 rows each). Constants in memory (see gemm_amx_tile.cpp
-// on GCC 12's _tile_loadconfig).
-struct alignas(64) TileConfig {
-  uint8_t palette;
-  uint8_t start_row;
-  uint8_t reserved[14];
-  uint16_t bytes_per_row[16];
-  uint8_t rows[16];
-};
-constexpr TileConfig kConfig = {1, 0, {}, {64, 32, 64}, {kGemmQ8Mr, kGemmQ8Mr, 32 / 4}};
+// tile 2: 8 rows x 64 weight bytes (4 elements of 16 rows each).
+constexpr AmxTileConfig kConfig = {1, 0, {}, {64, 32, 64}, {kGemmQ8Mr, kGemmQ8Mr, 32 / 4}};
 
 void tile(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc, int accumulate) {
   alignas(64) int32_t sums[kGemmQ8Mr][kGemmQ8Nr];

@@ -1,8 +1,11 @@
-// AVX-512 attention: one output row (query, head) over F32 or F16 keys/values.
+// AVX-512 attention: one output row (query, head), or the query heads that
+// share a KV head, over F32 or F16 keys/values.
 //
 // Scores are computed eight keys at a time (eight independent FMA chains,
 // reduced together by a transpose of horizontal adds); the weighted sum of
 // values keeps up to 128 output floats in registers while it walks the keys.
+// Head sizes 64 and 128 take the grouped kernel (one head is a group of one):
+// q in registers, no tails.
 #include "kernels/attention_isa.h"
 #include "kernels/avx512/ops_math_avx512.h"
 
@@ -33,48 +36,10 @@ __m256 hsum8_avx512(const __m512* a) {
   return _mm256_add_ps(_mm256_permute2f128_ps(u, w, 0x20), _mm256_permute2f128_ps(u, w, 0x31));
 }
 
-// scores_avx512 for d = 16 NV: q in registers, no tails (the general loop
-// below compiles to masked loads and stack-resident accumulators). The same
-// FMAs in the same order, so the same results.
-template <int NV, class T>
-float scores_whole_avx512(float* scores, const float* q, const T* k, int64_t kv_stride, int64_t n_kv, float scale) {
-  __m512 qv[NV];
-  for (int c = 0; c < NV; ++c) qv[c] = _mm512_loadu_ps(q + c * kLanesAvx512);
-  __m256 vmax = _mm256_set1_ps(-__builtin_inff());
-  int64_t j = 0;
-  for (; j + kKeyBlockAvx512 <= n_kv; j += kKeyBlockAvx512) {
-    __m512 acc[kKeyBlockAvx512];
-    for (int64_t b = 0; b < kKeyBlockAvx512; ++b) {
-      const T* kb = k + (j + b) * kv_stride;
-      acc[b] = _mm512_mul_ps(qv[0], load_kv_avx512(kb, kLanesAvx512));
-      for (int c = 1; c < NV; ++c) acc[b] = _mm512_fmadd_ps(qv[c], load_kv_avx512(kb + c * kLanesAvx512, kLanesAvx512), acc[b]);
-    }
-    const __m256 s = _mm256_mul_ps(hsum8_avx512(acc), _mm256_set1_ps(scale));
-    _mm256_storeu_ps(scores + j, s);
-    vmax = _mm256_max_ps(vmax, s);
-  }
-  float max_s = hmax_avx512(_mm512_insertf32x8(_mm512_set1_ps(-__builtin_inff()), vmax, 0));
-  for (; j < n_kv; ++j) {
-    const T* kj = k + j * kv_stride;
-    __m512 acc = _mm512_mul_ps(qv[0], load_kv_avx512(kj, kLanesAvx512));
-    for (int c = 1; c < NV; ++c) acc = _mm512_fmadd_ps(qv[c], load_kv_avx512(kj + c * kLanesAvx512, kLanesAvx512), acc);
-    scores[j] = hsum_avx512(acc) * scale;
-    max_s = scores[j] > max_s ? scores[j] : max_s;
-  }
-  return max_s;
-}
-
 // scores[j] = scale * q . k_j for j < n_kv; returns their maximum.
 template <class T>
 float scores_avx512(float* scores, const float* q, const T* k, int64_t kv_stride, int64_t n_kv, int64_t d,
                   float scale) {
-  if (d % kLanesAvx512 == 0) {
-    switch (d / kLanesAvx512) {
-      case 4: return scores_whole_avx512<4>(scores, q, k, kv_stride, n_kv, scale);
-      case 8: return scores_whole_avx512<8>(scores, q, k, kv_stride, n_kv, scale);
-      default: break;
-    }
-  }
   __m256 vmax = _mm256_set1_ps(-__builtin_inff());
   int64_t j = 0;
   for (; j + kKeyBlockAvx512 <= n_kv; j += kKeyBlockAvx512) {
@@ -139,31 +104,6 @@ void softmax_scores_avx512(float* scores, int64_t n_kv, float max_s) {
   }
 }
 
-template <class T>
-void attention_row_avx512(float* out, const float* q, const T* k, const T* v, int64_t kv_stride, int64_t n_kv,
-                        int64_t d, float scale, float* scores) {
-  softmax_scores_avx512(scores, n_kv, scores_avx512(scores, q, k, kv_stride, n_kv, d, scale));
-  // out = sum_j scores[j] v_j, up to kOutVecsAvx512 vectors of the row at a time
-  for (int64_t i = 0; i < d; i += kOutVecsAvx512 * kLanesAvx512) {
-    const int64_t rest = d - i;
-    const int64_t nv =
-        rest >= kOutVecsAvx512 * kLanesAvx512 ? kOutVecsAvx512 : (rest + kLanesAvx512 - 1) / kLanesAvx512;
-    switch (nv) {
-      case 1: weighted_sum_avx512<1>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      case 2: weighted_sum_avx512<2>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      case 3: weighted_sum_avx512<3>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      case 4: weighted_sum_avx512<4>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      case 5: weighted_sum_avx512<5>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      case 6: weighted_sum_avx512<6>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      case 7: weighted_sum_avx512<7>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
-      default:
-        weighted_sum_avx512<8>(out + i, scores, v + i, kv_stride, n_kv,
-                               rest < kOutVecsAvx512 * kLanesAvx512 ? rest : kOutVecsAvx512 * kLanesAvx512);
-        break;
-    }
-  }
-}
-
 // Rows [j0, j1) of keys or values as F32 rows d apart: in place for F32,
 // converted into buf for F16.
 template <int64_t d>
@@ -185,7 +125,7 @@ const float* kv_rows_avx512(const uint16_t* base, int64_t kv_stride, int64_t j0,
 // blocks that stay in L1 (converted once per block for F16), each block met
 // by every head before the next, instead of one head at a time re-reading
 // (and re-converting) them all. Per head, the same operations in the same
-// order as attention_row_avx512.
+// order as the general row loop (scores_avx512, weighted_sum_avx512).
 template <int NV, class T>
 void attention_heads_whole_avx512(float* out, const float* q, int64_t n_heads, const T* k, const T* v,
                                   int64_t kv_stride, int64_t n_kv, float scale, float* scores) {
@@ -245,27 +185,56 @@ void attention_heads_whole_avx512(float* out, const float* q, int64_t n_heads, c
   }
 }
 
+// attention_heads_avx512_takes(n_heads, d) must hold.
 template <class T>
-bool attention_heads_avx512(float* out, const float* q, int64_t n_heads, const T* k, const T* v, int64_t kv_stride,
+void attention_heads_avx512(float* out, const float* q, int64_t n_heads, const T* k, const T* v, int64_t kv_stride,
                             int64_t n_kv, int64_t d, float scale, float* scores) {
-  if (n_heads > kAttentionMaxHeads || d % kLanesAvx512 != 0) return false;
-  switch (d / kLanesAvx512) {
-    case 4: attention_heads_whole_avx512<4>(out, q, n_heads, k, v, kv_stride, n_kv, scale, scores); return true;
-    case 8: attention_heads_whole_avx512<8>(out, q, n_heads, k, v, kv_stride, n_kv, scale, scores); return true;
-    default: return false;
+  if (d == 64) {
+    attention_heads_whole_avx512<4>(out, q, n_heads, k, v, kv_stride, n_kv, scale, scores);
+  } else {
+    attention_heads_whole_avx512<8>(out, q, n_heads, k, v, kv_stride, n_kv, scale, scores);
+  }
+}
+
+template <class T>
+void attention_row_avx512(float* out, const float* q, const T* k, const T* v, int64_t kv_stride, int64_t n_kv,
+                        int64_t d, float scale, float* scores) {
+  if (attention_heads_avx512_takes(1, d)) {  // q in registers, no tails
+    attention_heads_avx512(out, q, 1, k, v, kv_stride, n_kv, d, scale, scores);
+    return;
+  }
+  softmax_scores_avx512(scores, n_kv, scores_avx512(scores, q, k, kv_stride, n_kv, d, scale));
+  // out = sum_j scores[j] v_j, up to kOutVecsAvx512 vectors of the row at a time
+  for (int64_t i = 0; i < d; i += kOutVecsAvx512 * kLanesAvx512) {
+    const int64_t rest = d - i;
+    const int64_t nv =
+        rest >= kOutVecsAvx512 * kLanesAvx512 ? kOutVecsAvx512 : (rest + kLanesAvx512 - 1) / kLanesAvx512;
+    switch (nv) {
+      case 1: weighted_sum_avx512<1>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 2: weighted_sum_avx512<2>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 3: weighted_sum_avx512<3>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 4: weighted_sum_avx512<4>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 5: weighted_sum_avx512<5>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 6: weighted_sum_avx512<6>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      case 7: weighted_sum_avx512<7>(out + i, scores, v + i, kv_stride, n_kv, rest); break;
+      default:
+        weighted_sum_avx512<8>(out + i, scores, v + i, kv_stride, n_kv,
+                               rest < kOutVecsAvx512 * kLanesAvx512 ? rest : kOutVecsAvx512 * kLanesAvx512);
+        break;
+    }
   }
 }
 
 }  // namespace
 
-bool attention_heads_f32_avx512(float* out, const float* q, int64_t n_heads, const float* k, const float* v,
+void attention_heads_f32_avx512(float* out, const float* q, int64_t n_heads, const float* k, const float* v,
                                 int64_t kv_stride, int64_t n_kv, int64_t d, float scale, float* scores) {
-  return attention_heads_avx512(out, q, n_heads, k, v, kv_stride, n_kv, d, scale, scores);
+  attention_heads_avx512(out, q, n_heads, k, v, kv_stride, n_kv, d, scale, scores);
 }
 
-bool attention_heads_f16_avx512(float* out, const float* q, int64_t n_heads, const uint16_t* k, const uint16_t* v,
+void attention_heads_f16_avx512(float* out, const float* q, int64_t n_heads, const uint16_t* k, const uint16_t* v,
                                 int64_t kv_stride, int64_t n_kv, int64_t d, float scale, float* scores) {
-  return attention_heads_avx512(out, q, n_heads, k, v, kv_stride, n_kv, d, scale, scores);
+  attention_heads_avx512(out, q, n_heads, k, v, kv_stride, n_kv, d, scale, scores);
 }
 
 void attention_row_f32_avx512(float* out, const float* q, const float* k, const float* v, int64_t kv_stride,

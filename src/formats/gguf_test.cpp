@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <random>
 
+#include "core/test_temp_path.h"
 #include "formats/gguf_print.h"
 
 namespace aigc {
@@ -77,7 +78,7 @@ void expect_error(const Bytes& b, StatusCode code, std::initializer_list<std::st
 }
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / ("gguf_test_" + name)).string();
+  return test_temp_path("gguf_test_" + name);
 }
 
 std::vector<uint8_t> read_file(const std::string& path) {

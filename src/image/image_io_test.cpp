@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/test_temp_path.h"
 #include "image/npy.h"
 
 namespace aigc {
@@ -41,7 +42,7 @@ TEST(ImageIo, LoadsPngAndJpegByContent) {
 }
 
 TEST(ImageIo, SavePngAndReadTextBack) {
-  const std::string path = ::testing::TempDir() + "/image_io_test.png";
+  const std::string path = test_temp_path("image_io_test.png");
   Image img{5, 3, 3, std::vector<uint8_t>(45)};
   for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = uint8_t(i * 5);
   ASSERT_TRUE(save_png(path, img, {{"parameters", "a cat\nSteps: 20"}}).ok());

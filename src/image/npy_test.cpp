@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/mapped_file.h"
+#include "core/test_temp_path.h"
 
 namespace aigc {
 namespace {
@@ -62,7 +63,7 @@ TEST(Npy, WriterMatchesNumpyBytes) {
 }
 
 TEST(Npy, WriteThenReadFile) {
-  const std::string path = ::testing::TempDir() + "/npy_test_roundtrip.npy";
+  const std::string path = test_temp_path("npy_test_roundtrip.npy");
   NpyArray a{{2, 3}, {1.5f, -2, 3, 0.25f, -0.0f, 1e30f}};
   ASSERT_TRUE(write_npy(path, a).ok());
   Result<NpyArray> b = read_npy(path);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "core/test_temp_path.h"
 #include "core/threads.h"
 #include "image/gaussian_rng.h"
 #include "image/image_io.h"
@@ -195,7 +196,7 @@ TEST(SdPipeline, SameBytesOnOneAndTwoThreads) {
     set_num_threads(threads);
     auto out = pipeline.generate(r);
     ASSERT_TRUE(out.ok()) << out.status().to_string();
-    const std::string path = ::testing::TempDir() + "/pipeline_threads_" + std::to_string(threads) + ".png";
+    const std::string path = test_temp_path("pipeline_threads_" + std::to_string(threads) + ".png");
     ASSERT_TRUE(save_png(path, out->images[0], {{"parameters", "x"}}).ok());
     std::ifstream f(path, std::ios::binary);
     bytes[threads - 1].assign(std::istreambuf_iterator<char>(f), {});

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/test_temp_path.h"
 #include "formats/safetensors.h"
 #include "image/clip_text_encoder.h"
 #include "image/gaussian_rng.h"
@@ -240,7 +241,7 @@ TEST(SdCheckpoint, PicklesAreRefusedWithAConversionHint) {
 TEST(SdCheckpoint, DiffusersConfigGivesGroupNormGroupsAndAttentionHeads) {
   EXPECT_EQ(open_ok("tiny_sd_diffusers").unet().norm_groups(), 32);  // config.json without norm_num_groups
   EXPECT_EQ(open_ok("tiny_sd_diffusers").vae().norm_groups(), 32);   // no config.json
-  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "sd_norm_groups";
+  const std::filesystem::path dir = std::filesystem::path(test_temp_path("sd_norm_groups"));
   std::filesystem::remove_all(dir);
   std::filesystem::copy(kDir + "tiny_sd_diffusers", dir, std::filesystem::copy_options::recursive);
   auto write = [&](const char* component, const char* text) { std::ofstream(dir / component / "config.json") << text; };

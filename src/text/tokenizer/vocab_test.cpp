@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "core/test_temp_path.h"
 #include "formats/gguf.h"
 #include "text/tokenizer/tiny_vocabs.h"
 #include "text/tokenizer/tokenizer.h"
@@ -115,7 +116,7 @@ std::string write_gguf(const std::string& name, const std::function<void(GgufWri
   w.add_uint32("tokenizer.ggml.bos_token_id", uint32_t(*s.bos_id));
   w.add_uint32("tokenizer.ggml.eos_token_id", uint32_t(*s.eos_id));
   edit(w);
-  const std::string path = ::testing::TempDir() + "/tokenizer_" + name + ".gguf";
+  const std::string path = test_temp_path("tokenizer_" + name + ".gguf");
   const Status st = w.write(path);
   EXPECT_TRUE(st.ok()) << st.to_string();
   return path;
@@ -176,7 +177,7 @@ TEST(Vocab, FromGgufRejectsMissingKeys) {
   // A file with no tokenizer at all, and one whose BPE model lacks merges.
   GgufWriter w;
   w.add_string("general.architecture", "llama");
-  const std::string empty = ::testing::TempDir() + "/tokenizer_none.gguf";
+  const std::string empty = test_temp_path("tokenizer_none.gguf");
   ASSERT_TRUE(w.write(empty).ok());
   Status st = load(empty);
   ASSERT_FALSE(st.ok());
@@ -184,7 +185,7 @@ TEST(Vocab, FromGgufRejectsMissingKeys) {
 
   w.add_string("tokenizer.ggml.model", "gpt2");
   w.add_string_array("tokenizer.ggml.tokens", {"a", "b"});
-  const std::string no_merges = ::testing::TempDir() + "/tokenizer_no_merges.gguf";
+  const std::string no_merges = test_temp_path("tokenizer_no_merges.gguf");
   ASSERT_TRUE(w.write(no_merges).ok());
   st = load(no_merges);
   ASSERT_FALSE(st.ok());

@@ -19,6 +19,11 @@ constexpr const char* kVersion = "0.1.0";
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (std::string bad_isa; !aigc::cap_isa_from_environment(&bad_isa)) {
+    std::fprintf(stderr, "aigc: AIGC_ISA=%s names no instruction set: use scalar, avx2 or avx512 (or unset it)\n",
+                 bad_isa.c_str());
+    return 2;
+  }
   CLI::App app{
       "aigc: local AI-generated content. Text with GGUF LLMs (llama, qwen2, qwen3) and images with Stable "
       "Diffusion 1.x checkpoints, on your own machine.\n"};
@@ -59,7 +64,7 @@ int main(int argc, char** argv) {
     for (aigc::Isa isa : {aigc::Isa::kScalar, aigc::Isa::kAvx2, aigc::Isa::kAvx512})
       std::printf("%-7s %s\n", aigc::isa_name(isa), aigc::cpu_supports(isa) ? "yes" : "no");
     std::printf("amx     %s\n", aigc::amx_usable() ? "yes (prompt GEMMs; AIGC_NO_AMX=1 turns it off)" : "no");
-    std::printf("kernels use: %s\n", aigc::isa_name(aigc::active_isa()));
+    std::printf("kernels use: %s (AIGC_ISA=avx2 or scalar caps it)\n", aigc::isa_name(aigc::active_isa()));
   });
 
   CLI11_PARSE(app, argc, argv);

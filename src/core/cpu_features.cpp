@@ -69,6 +69,18 @@ Isa active_isa() {
 
 void cap_isa(Isa isa) { g_cap.store(int(isa), std::memory_order_relaxed); }
 
+bool cap_isa_from_environment(std::string* bad) {
+  const char* value = std::getenv("AIGC_ISA");
+  if (value == nullptr || *value == '\0') return true;
+  for (int i = 0; i < kIsaCount; ++i)
+    if (std::string(value) == isa_name(Isa(i))) {
+      cap_isa(Isa(i));
+      return true;
+    }
+  *bad = value;
+  return false;
+}
+
 bool amx_usable() {
   static const bool available = [] {
     const char* off = std::getenv("AIGC_NO_AMX");

@@ -3,6 +3,8 @@
 // slower variant (cap_isa), which is how every variant gets compared.
 #pragma once
 
+#include <string>
+
 namespace aigc {
 
 enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
@@ -17,6 +19,10 @@ bool cpu_supports(Isa isa);
 Isa active_isa();
 // Caps active_isa() at `isa` (kAvx512 removes the cap). For tests and benchmarks.
 void cap_isa(Isa isa);
+// Applies AIGC_ISA=scalar|avx2|avx512 from the environment as a cap (to run
+// the AVX2 kernels on an AVX-512 machine, say). Returns false, with the
+// value in *bad, when the variable names no ISA; unset or empty: no cap.
+bool cap_isa_from_environment(std::string* bad);
 
 // Whether kernels may use AMX tiles (BF16 products in gemm_amx.h, INT8 in
 // gemm_q8's micro-kernel): the CPU has AMX-TILE, -BF16 and -INT8, the OS saves

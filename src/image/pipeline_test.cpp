@@ -21,6 +21,7 @@
 #include "image/image_io.h"
 #include "image/npy.h"
 #include "image/sd_checkpoint.h"
+#include "kernels/op_test_util.h"
 
 namespace aigc {
 namespace {
@@ -92,7 +93,10 @@ double psnr(const std::vector<float>& a, const std::vector<float>& b) {
   return mse == 0 ? 200.0 : 10.0 * std::log10(1.0 / mse);
 }
 
-TEST(SdPipeline, FourStepEulerMatchesReference) {
+// At every ISA this CPU has: the whole pipeline (CLIP, UNet, VAE) on each ISA's kernels.
+class SdPipelineAtIsa : public IsaTest {};
+
+TEST_P(SdPipelineAtIsa, FourStepEulerMatchesReference) {
   SKIP_WITHOUT_CLIP_DATA();
   TinySd* sd = tiny_sd();
   ASSERT_NE(sd, nullptr);
@@ -109,7 +113,7 @@ TEST(SdPipeline, FourStepEulerMatchesReference) {
   auto out = pipeline.generate(r);
   ASSERT_TRUE(out.ok()) << out.status().to_string();
   const double db = psnr(out->decoded[0], expected->data);
-  std::printf("4-step Euler txt2img vs PyTorch: PSNR %.1f dB\n", db);
+  std::printf("4-step Euler txt2img vs PyTorch (%s): PSNR %.1f dB\n", isa_name(GetParam()), db);
   EXPECT_GE(db, 40.0);
   // The 8-bit image: the rounding of the same values (one level where the two differ near a half).
   auto png = load_image(kDir + "/image.png");
@@ -120,6 +124,8 @@ TEST(SdPipeline, FourStepEulerMatchesReference) {
     worst = std::max(worst, std::abs(int(png->pixels[i]) - int(out->images[0].pixels[i])));
   EXPECT_LE(worst, 3) << "8-bit pixels differ from the reference PNG by up to " << worst;
 }
+
+INSTANTIATE_TEST_SUITE_P(Isa, SdPipelineAtIsa, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512), isa_test_name);
 
 // The 9-channel UNet of an inpainting checkpoint: img2img at strength 0.75
 // with a soft-edged mask off the 8-pixel grid, against sd_ref.py's run (which

@@ -1,6 +1,6 @@
-// Helpers shared by the op tests: random data, error measures, a fixture
-// that runs a test once per optimised ISA (skipping the ones this CPU lacks),
-// and RAII guards for the ISA cap and the thread count.
+// Helpers shared by the op tests: random data, error measures, fixtures that
+// run a test once per ISA (skipping the ones this CPU lacks; the model tests
+// use one too), and RAII guards for the ISA cap and the thread count.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -84,5 +86,31 @@ inline std::string isa_test_name(const ::testing::TestParamInfo<Isa>& info) { re
 
 #define AIGC_INSTANTIATE_ISA_TEST(suite) \
   INSTANTIATE_TEST_SUITE_P(Isa, suite, ::testing::Values(Isa::kAvx2, Isa::kAvx512), isa_test_name)
+
+// A model test over (case name, ISA) pairs: the whole forward pass runs with
+// the ISA capped, so every ISA's kernels are checked end to end against the
+// reference, scalar included; skipped, with a message, where the CPU lacks the ISA.
+class CaseIsaTest : public ::testing::TestWithParam<std::tuple<const char*, Isa>> {
+ protected:
+  void SetUp() override {
+    const Isa isa = std::get<1>(GetParam());
+    if (!cpu_supports(isa)) GTEST_SKIP() << "this CPU lacks " << isa_name(isa) << ": variant not tested";
+    cap_isa(isa);
+  }
+  void TearDown() override { cap_isa(Isa::kAvx512); }
+  static const char* test_case() { return std::get<0>(GetParam()); }
+};
+
+inline std::string case_isa_test_name(const ::testing::TestParamInfo<std::tuple<const char*, Isa>>& info) {
+  std::string name = std::string(std::get<0>(info.param)) + "_" + isa_name(std::get<1>(info.param));
+  for (char& ch : name)
+    if (ch == '-') ch = '_';
+  return name;
+}
+
+#define AIGC_INSTANTIATE_CASE_ISA_TEST(suite, cases)                                                            \
+  INSTANTIATE_TEST_SUITE_P(                                                                                     \
+      Cases, suite, ::testing::Combine(::testing::ValuesIn(cases), ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512)), \
+      case_isa_test_name)
 
 }  // namespace aigc

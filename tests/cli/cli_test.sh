@@ -103,6 +103,14 @@ expect_ok "json on the demo model" "$aigc" text -m "$tmp/demo.gguf" -p "JSON:" -
 # bench and info
 expect_ok "bench kernels --quick" "$aigc" bench kernels --quick
 expect_ok "info" "$aigc" info
+# AIGC_ISA caps the kernels' instruction set for the whole program (checked against the
+# references at every ISA by the unit tests; here the flag's plumbing and its error)
+for isa in scalar avx2; do
+  expect_ok "info with AIGC_ISA=$isa" env AIGC_ISA=$isa "$aigc" info
+  grep -q "kernels use: $isa" "$tmp/out" || bad "AIGC_ISA=$isa: info does not report it: $(cat "$tmp/out")"
+  expect_ok "text with AIGC_ISA=$isa" env AIGC_ISA=$isa "$aigc" text -m "$model" -p "hello" -n 6 --temp 0
+done
+expect_error "bad AIGC_ISA" "AIGC_ISA=sse9 names no instruction set" env AIGC_ISA=sse9 "$aigc" info
 expect_error "unknown subcommand" "" "$aigc" frobnicate
 
 # the shipped default text model (models/text): used when -m is not given, found through

@@ -1,6 +1,7 @@
 // The LLM forward pass on Q8_0 and Q4_K weights against the PyTorch reference
 // run on the DEQUANTIZED weights (tools/reference/quantized_llm_ref.py, run at
-// build time), and `aigc quantize` against quants.py's bytes.
+// build time), and `aigc quantize` against quants.py's bytes; each at every
+// ISA (scalar, AVX2, AVX-512) this CPU has.
 //
 // Where the error comes from, and the tolerances that follow:
 // - A batch of at least matmul_gemm_min_tokens tokens runs matmul's GEMM
@@ -37,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/matmul.h"
+#include "kernels/op_test_util.h"
 #include "text/llm/llm.h"
 
 namespace aigc {
@@ -104,7 +106,7 @@ std::vector<float> token_by_token(LlmContext& ctx, const std::vector<int>& promp
   return all;
 }
 
-class LlmQuantReference : public ::testing::TestWithParam<const char*> {};
+class LlmQuantReference : public CaseIsaTest {};
 
 // How a batch of n_tokens rounds the activations (see the top of the file):
 // the name of the reference run that rounds the same way ("" for none) and
@@ -130,7 +132,7 @@ double batched_prompt_rel(const Case& c, size_t n_tokens) {
 }
 
 TEST_P(LlmQuantReference, BatchedPromptMatchesDequantizedReference) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const auto prompt = c.expected["prompt"].get<std::vector<int>>();
   LlmContext ctx(*c.model, 128);
@@ -152,7 +154,7 @@ TEST_P(LlmQuantReference, BatchedPromptMatchesDequantizedReference) {
 }
 
 TEST_P(LlmQuantReference, TokenByTokenWithinActivationRounding) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const auto prompt = c.expected["prompt"].get<std::vector<int>>();
   LlmContext ctx(*c.model, 128);
@@ -167,7 +169,7 @@ TEST_P(LlmQuantReference, TokenByTokenWithinActivationRounding) {
 }
 
 TEST_P(LlmQuantReference, GreedyAgreesWhereMarginsAllow) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   auto tokens = c.expected["prompt"].get<std::vector<int>>();
   const auto greedy = c.expected["greedy"].get<std::vector<int>>();
@@ -193,7 +195,7 @@ TEST_P(LlmQuantReference, GreedyAgreesWhereMarginsAllow) {
 }
 
 TEST_P(LlmQuantReference, PerplexityClose) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const auto& p = c.expected["perplexity"];
   const auto tokens = p["tokens"].get<std::vector<int>>();
@@ -223,11 +225,11 @@ TEST_P(LlmQuantReference, PerplexityClose) {
 
 // `aigc quantize` of the F32 model writes the same tensors, byte for byte, as quants.py.
 TEST_P(LlmQuantReference, QuantizeCommandMatchesPython) {
-  const std::string ours = data_dir() + GetParam() + ".aigc.gguf";
+  const std::string ours = data_dir() + test_case() + ".aigc.gguf";
   if (!std::ifstream(ours).good())
     GTEST_SKIP() << ours << " is absent: it is written by `aigc quantize` when the whole project is built";
   auto a = GgufFile::open(ours);
-  auto b = GgufFile::open(data_dir() + GetParam() + ".gguf");
+  auto b = GgufFile::open(data_dir() + test_case() + ".gguf");
   ASSERT_TRUE(a.ok()) << a.status().to_string();
   ASSERT_TRUE(b.ok()) << b.status().to_string();
   ASSERT_EQ(a->tensors().size(), b->tensors().size());
@@ -241,12 +243,7 @@ TEST_P(LlmQuantReference, QuantizeCommandMatchesPython) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, LlmQuantReference, ::testing::ValuesIn(kCases), [](const auto& info) {
-  std::string n = info.param;
-  for (char& ch : n)
-    if (ch == '-') ch = '_';
-  return n;
-});
+AIGC_INSTANTIATE_CASE_ISA_TEST(LlmQuantReference, kCases);
 
 }  // namespace
 }  // namespace aigc

@@ -3,7 +3,7 @@
 // (F32 weights), identical greedy continuations, the same perplexity to 4
 // significant digits, and batches split or interleaved across sequences
 // giving the same logits as one sequence alone, and the same bits on any
-// thread count.
+// thread count; each at every ISA (scalar, AVX2, AVX-512) this CPU has.
 #include "text/llm/llm.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 #include "core/fp16.h"
 #include "core/threads.h"
 #include "kernels/matmul.h"
+#include "kernels/op_test_util.h"
 
 namespace aigc {
 namespace {
@@ -65,10 +66,10 @@ int argmax(const float* row, int n) {
   return best;
 }
 
-class LlmReference : public ::testing::TestWithParam<const char*> {};
+class LlmReference : public CaseIsaTest {};
 
 TEST_P(LlmReference, PromptLogitsMatch) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const int n_vocab = c.model->hparams().n_vocab;
   const auto prompt = c.expected["prompt"].get<std::vector<int>>();
@@ -82,7 +83,7 @@ TEST_P(LlmReference, PromptLogitsMatch) {
 }
 
 TEST_P(LlmReference, TokenByTokenMatchesOneBatch) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const int n_vocab = c.model->hparams().n_vocab;
   const auto prompt = c.expected["prompt"].get<std::vector<int>>();
@@ -97,7 +98,7 @@ TEST_P(LlmReference, TokenByTokenMatchesOneBatch) {
 }
 
 TEST_P(LlmReference, InterleavedSequencesMatchAlone) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const int n_vocab = c.model->hparams().n_vocab;
   const auto prompt = c.expected["prompt"].get<std::vector<int>>();
@@ -121,7 +122,7 @@ TEST_P(LlmReference, InterleavedSequencesMatchAlone) {
 }
 
 TEST_P(LlmReference, GreedyContinuationIdentical) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const int n_vocab = c.model->hparams().n_vocab;
   auto tokens = c.expected["prompt"].get<std::vector<int>>();
@@ -140,7 +141,7 @@ TEST_P(LlmReference, GreedyContinuationIdentical) {
 }
 
 TEST_P(LlmReference, PerplexityMatchesToFourDigits) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const int n_vocab = c.model->hparams().n_vocab;
   const auto& p = c.expected["perplexity"];
@@ -171,7 +172,7 @@ TEST_P(LlmReference, PerplexityMatchesToFourDigits) {
 // the whole prompt in one batch (through the GEMM) and three tokens at a time
 // (one parallel region of dot products).
 TEST_P(LlmReference, SameLogitsOnAnyThreadCount) {
-  Case c = load_case(GetParam());
+  Case c = load_case(test_case());
   ASSERT_TRUE(c.model);
   const auto prompt = c.expected["prompt"].get<std::vector<int>>();
   ASSERT_GE(int64_t(prompt.size()), matmul_gemm_min_tokens(c.model->weights().layers[0].wq.dtype));
@@ -198,12 +199,7 @@ TEST_P(LlmReference, SameLogitsOnAnyThreadCount) {
   set_num_threads(threads_before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, LlmReference, ::testing::ValuesIn(kCases),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& ch : n) if (ch == '-') ch = '_';
-                           return n;
-                         });
+AIGC_INSTANTIATE_CASE_ISA_TEST(LlmReference, kCases);
 
 TEST(LlmModel, MissingFileIsAnError) {
   auto m = LlmModel::load("/nonexistent/model.gguf");

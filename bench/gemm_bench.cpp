@@ -2,10 +2,11 @@
 // dnnl_sgemm on the bench's product, 512 tokens x 2048 x 2048 (Y = X W^T),
 // reported as FLOP per CPU second of the whole process (counter "FLOPS"; with
 // N threads, N times that is the rate on an idle machine). Threads:
-// OMP_NUM_THREADS.
+// OMP_NUM_THREADS; AIGC_ISA=avx2 runs the AVX2 kernels.
 //
 //   gemm/own/<type>     the project's gemm_f32 (weights of <type>)
 //   gemm/amx/<type>     the project's gemm_amx (F32, F16, BF16; where the CPU has AMX)
+//   gemm/q8/<type>      the project's gemm_q8 (integer products; quantized types)
 //   gemm/dnnl_tiles/N   dnnl_sgemm single-threaded per fixed tile of C, N
 //                       output columns wide (the only thread-count-independent
 //                       way to use it), tiles shared out by OpenMP
@@ -34,6 +35,7 @@
 #include "kernels/gemm_amx.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/gemm_f32_isa.h"
+#include "kernels/gemm_q8.h"
 
 namespace aigc {
 namespace {
@@ -52,17 +54,21 @@ void set_flops(benchmark::State& state, double flops_per_iter) {
   state.counters["FLOPS"] = benchmark::Counter(flops_per_iter * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-void own(benchmark::State& state, DType type, bool amx) {
+enum class Gemm { kF32, kAmx, kQ8 };
+
+void own(benchmark::State& state, DType type, Gemm gemm) {
   const std::vector<float> a = random_floats(kM * kK, 1), w = random_floats(kN * kK, 2);
   const size_t row_bytes = size_t(*dtype_row_bytes(type, kK));
   std::vector<uint8_t> b(row_bytes * size_t(kN));
   for (int64_t j = 0; j < kN; ++j) dtype_traits(type)->from_float(w.data() + j * kK, b.data() + size_t(j) * row_bytes, kK);
   std::vector<float> c(size_t(kM * kN));
   for (auto _ : state) {
-    if (amx) {
-      gemm_amx(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
-    } else {
-      gemm_f32(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
+    switch (gemm) {
+      case Gemm::kF32: gemm_f32(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN); break;
+      case Gemm::kAmx: gemm_amx(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN); break;
+      case Gemm::kQ8:
+        gemm_q8(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN, active_isa());
+        break;
     }
     benchmark::DoNotOptimize(c.data());
   }
@@ -130,15 +136,19 @@ void fma_ceiling(benchmark::State& state) {
 
 void register_all() {
   for (DType type : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
-    benchmark::RegisterBenchmark(("gemm/own/" + std::string(dtype_name(type))).c_str(), own, type, false)
+    benchmark::RegisterBenchmark(("gemm/own/" + std::string(dtype_name(type))).c_str(), own, type, Gemm::kF32)
         ->Unit(benchmark::kMillisecond)
         ->MeasureProcessCPUTime();
   }
   if (amx_usable())
     for (DType type : {DType::F32, DType::F16, DType::BF16})
-      benchmark::RegisterBenchmark(("gemm/amx/" + std::string(dtype_name(type))).c_str(), own, type, true)
+      benchmark::RegisterBenchmark(("gemm/amx/" + std::string(dtype_name(type))).c_str(), own, type, Gemm::kAmx)
           ->Unit(benchmark::kMillisecond)
           ->MeasureProcessCPUTime();
+  for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K})
+    benchmark::RegisterBenchmark(("gemm/q8/" + std::string(dtype_name(type))).c_str(), own, type, Gemm::kQ8)
+        ->Unit(benchmark::kMillisecond)
+        ->MeasureProcessCPUTime();
 #ifdef AIGC_BENCH_DNNL
   benchmark::RegisterBenchmark("gemm/dnnl_tiles", dnnl_tiles)->Arg(64)->Arg(128)->Arg(256)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
   benchmark::RegisterBenchmark("gemm/dnnl_whole", dnnl_whole)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
@@ -151,6 +161,7 @@ void register_all() {
 }  // namespace aigc
 
 int main(int argc, char** argv) {
+  if (std::string bad; !aigc::cap_isa_from_environment(&bad)) return 2;  // AIGC_ISA=avx2: the AVX2 kernels
   benchmark::Initialize(&argc, argv);
   aigc::register_all();
   benchmark::RunSpecifiedBenchmarks();

@@ -254,8 +254,22 @@ struct Kernels {
   bool amx;  // the tile runs on AMX: configure each thread's tiles around it
 };
 
+// AVX2's micro-kernel for 32-element blocks of b_type (gemm_q8_isa.h).
+TileFn avx2_tile_for(DType b_type) {
+  switch (b_type) {
+    case DType::Q8_0: return gemm_q8_tile_q8_0_avx2;
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q5_K: return gemm_q8_tile_u5_avx2;
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q4_K: return gemm_q8_tile_u4_avx2;
+    default: AIGC_ASSERT(false && "gemm_q8: no AVX2 kernel for this type"); return nullptr;
+  }
+}
+
 template <int B>
-Kernels kernels_for(Isa isa) {
+Kernels kernels_for(Isa isa, DType b_type) {
   if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) {
     // AMX for 32-element blocks: 5-15% faster over the whole GEMM (2 threads,
     // 512 x 2048 x 2048); with 16-element blocks (Q6_K) its half-width
@@ -265,6 +279,10 @@ Kernels kernels_for(Isa isa) {
       return {amx ? gemm_q8_tile_amx : gemm_q8_tile_avx512, gemm_q8_quantize_row_avx512, amx};
     }
     return {gemm_q8_tile16_avx512, gemm_q8_quantize_row16_avx512, false};
+  }
+  if (isa >= Isa::kAvx2 && cpu_supports(Isa::kAvx2)) {
+    if constexpr (B == 32) return {avx2_tile_for(b_type), gemm_q8_quantize_row_avx2, false};
+    return {gemm_q8_tile16_u6_avx2, gemm_q8_quantize_row16_avx2, false};
   }
   return {gemm_q8_tile_scalar<B>, quantize_a_row_scalar<B>, false};
 }
@@ -277,7 +295,7 @@ template <int B>
 void gemm_q8_blocks(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
                     int64_t b_row_bytes, float* c, int64_t ldc, Isa isa) {
   constexpr int64_t kBlockBytes = sizeof(GemmQ8PanelBlock<B>);
-  const Kernels kern = kernels_for<B>(isa);
+  const Kernels kern = kernels_for<B>(isa, b_type);
   const int64_t n_blocks = k / B;
   const int64_t m_padded = (m + kGemmQ8Mr - 1) / kGemmQ8Mr * kGemmQ8Mr;
   int8_t* a_q = t_a_q.get<int8_t>(size_t(m_padded * k));

@@ -5,8 +5,9 @@
 // Q5_K, Q6_K). Each block's products are exact 8-bit integer dot products
 // (vpdpbusd: 64 multiply-adds an instruction where an F32 FMA does 16), then
 //   c[i][j] += (s_j * d_i) * sum(u q_i) - o_j * (d_i * sum(q_i))
-// in float. The prompt-processing path of matmul for these types on AVX-512
-// (VNNI); other ISAs use gemm_f32 on dequantized weights.
+// in float. The prompt-processing path of matmul for these types on AVX2
+// (vpmaddubsw, 32 a 256-bit instruction, with 16-bit partial sums kept below
+// saturation), AVX-512 (VNNI) and AMX; the scalar reference is for tests.
 //
 // Legend as gemm_f32.h: m rows of A (tokens), n rows of B (output features),
 // k the reduced dimension, a multiple of b_type's block size.
@@ -15,7 +16,7 @@
 // exact product: |error| <= sum_k |w_k| * amax(block of a_k) / 254 plus
 // float rounding. Threads take fixed tiles of C, each reduced by one thread in a
 // fixed order, so results are bit-identical whatever the thread count, and
-// the same on the scalar reference and the AVX-512 micro-kernel.
+// the same on the scalar reference and every micro-kernel.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ namespace aigc {
 // Whether gemm_q8 takes weights of this type.
 bool gemm_q8_supports(DType b_type);
 
-// `isa` picks the micro-kernel: AVX-512 where it is at least that (and the
-// CPU has it), else the scalar reference (for tests; slow).
+// `isa` picks the micro-kernel: the best the CPU has up to `isa` (AMX where
+// amx_usable(), AVX-512, AVX2), the scalar reference for kScalar (tests).
 void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
              int64_t b_row_bytes, float* c, int64_t ldc, Isa isa);
 

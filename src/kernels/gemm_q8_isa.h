@@ -1,5 +1,6 @@
-// The layouts and the ISA-specific micro-kernel behind gemm_q8.h
-// (avx512/gemm_q8_avx512.cpp); only gemm_q8.cpp and its test use them.
+// The layouts and the ISA-specific micro-kernels behind gemm_q8.h
+// (avx512/gemm_q8_avx512.cpp, amx/gemm_q8_amx.cpp, avx2/gemm_q8_avx2.cpp);
+// only gemm_q8.cpp and its test use them.
 //
 // Blocks are of B elements: 32, or 16 for Q6_K, whose scales change every 16
 // elements (the activations are then rounded per 16 too). A weight panel
@@ -48,6 +49,18 @@ void gemm_q8_tile_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, 
 void gemm_q8_tile16_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                            int accumulate);
 
+// AVX2 (avx2/gemm_q8_avx2.cpp), bit for bit as well; vpmaddubsw's 16-bit
+// sums need a kernel per quant width: u4 for 4-bit quants (Q4_0, Q4_1,
+// Q4_K), u5 for 5-bit (Q5_0, Q5_1, Q5_K), q8_0 for Q8_0, 16_u6 for Q6_K.
+void gemm_q8_tile_u4_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                          int accumulate);
+void gemm_q8_tile_u5_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                          int accumulate);
+void gemm_q8_tile_q8_0_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                            int accumulate);
+void gemm_q8_tile16_u6_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
+                            int accumulate);
+
 // The same for blocks of 32 on the AMX tile unit (amx/gemm_q8_amx.cpp;
 // only where amx_usable()), bit for bit: each thread configures its tiles
 // once before its first tile call, and releases them after.
@@ -62,5 +75,7 @@ void gemm_q8_tile_amx(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, flo
 // floats as the scalar quantizer in gemm_q8.cpp. B = 32 and 16.
 void gemm_q8_quantize_row_avx512(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
 void gemm_q8_quantize_row16_avx512(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
+void gemm_q8_quantize_row_avx2(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
+void gemm_q8_quantize_row16_avx2(const float* x, int64_t k, int8_t* q, float* d, float* dsum);
 
 }  // namespace aigc

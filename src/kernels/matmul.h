@@ -15,11 +15,11 @@
 //   one vec_dot of a weight row with it. Threads take fixed chunks of weight
 //   rows, each dotted with every token while in cache. A token's result does
 //   not depend on the other tokens in the batch.
-// - from that many tokens on (prompt; bound by compute): on AVX-512, for
-//   the types gemm_q8 takes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
-//   Q6_K), integer products against activations quantized to 8 bits per 32
-//   elements (16 for Q6_K; the integer sums on AMX tiles where the CPU has
-//   them); where the CPU has AMX (amx_usable()), for F32, F16 and BF16
+// - from that many tokens on (prompt; bound by compute): for the types
+//   gemm_q8 takes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K; on AVX2
+//   all but Q8_0), integer products against activations quantized to 8 bits
+//   per 32 elements (16 for Q6_K), on AVX2, AVX-512 VNNI or AMX tiles, the
+//   same bits on each; where the CPU has AMX (amx_usable()), for F32, F16 and BF16
 //   weights, gemm_amx's BF16 tiles with activations kept to 16 bits against
 //   F16/BF16 (two bf16 parts) and to 24 against F32 (three: F32-grade);
 //   otherwise gemm_f32 with F32 activations, weights dequantized to F32
@@ -41,10 +41,11 @@ namespace aigc {
 // The fewest tokens for which matmul uses the GEMM for weights of w_type;
 // below it, dot products against quantized activations. The GEMM has a fixed
 // cost (dequantizing and packing every weight) that enough tokens must share;
-// measured on the development machine (2-core AVX2): from about 8 tokens for
-// F32 weights; for F16, BF16 and the quantized types, whose dots cost less
-// per token and whose dequantization costs more, from about 32 and 64; where
-// gemm_q8 runs (AVX-512), from 16; where gemm_amx runs (F16, BF16), from 8.
+// measured on the development machines: from about 8 tokens for F32
+// weights; for F16, BF16 and the quantized types, whose dots cost less per
+// token and whose dequantization costs more, from about 32 and 64 (Q8_0 on
+// AVX2: 32); where gemm_q8 runs (AVX-512; AVX2 but for Q8_0), from 16; where
+// gemm_amx runs (F16, BF16), from 8.
 int64_t matmul_gemm_min_tokens(DType w_type);
 
 // Whether matmul supports weights of this type (it can dequantize them and

@@ -5,9 +5,9 @@
 //
 // Where the error comes from, and the tolerances that follow:
 // - A batch of at least matmul_gemm_min_tokens tokens runs matmul's GEMM
-//   path. Without AVX-512: weights dequantized to F32 exactly as the
-//   reference dequantizes them, F32 activations; only float32 arithmetic
-//   differs: 1e-4 relative, as for F32 weights (llm_test.cpp). On AVX-512,
+//   path. Scalar: weights dequantized to F32 exactly as the reference
+//   dequantizes them, F32 activations; only float32 arithmetic differs:
+//   1e-4 relative, as for F32 weights (llm_test.cpp). AVX2 and AVX-512:
 //   gemm_q8 rounds the activations to 8 bits per 32 elements; the reference
 //   runs with the same rounding too (logits_gemm_q8), and the bounds are as
 //   for the dot path below, with gemm_q8_rel_err for act_quant_rel_err.

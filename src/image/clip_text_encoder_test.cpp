@@ -6,22 +6,19 @@
 // (measured: 2e-7 to 4e-7 for all three: the weights are the same numbers,
 // only the float32 rounding of the activations differs). Also: config from the shapes,
 // clip_skip, bad ids, missing / mis-shaped / mistyped tensors, thread-count
-// independence, and a full-size (SD 1.5) benchmark, disabled by default.
+// independence. The full-size (SD 1.5) speed is in bench/sd_models_bench.cpp.
 #include "image/clip_text_encoder.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "core/fp16.h"
 #include "core/threads.h"
 #include "formats/safetensors.h"
 
@@ -230,52 +227,6 @@ TEST_F(ClipTextEncoderTest, MisShapedOrMistypedTensorIsNamed) {
     EXPECT_NE(enc.status().message().find("q_proj.weight' has type Q8_0"), std::string::npos)
         << enc.status().message();
   }
-}
-
-// Full-size SD 1.5 text encoder (dim 768, 12 layers, ffn 3072) with random F16
-// weights: the time of one 77-token window. Run with
-// --gtest_also_run_disabled_tests --gtest_filter='*ClipTextEncoderBench*'.
-TEST(ClipTextEncoderBench, DISABLED_FullSizeF16) {
-  const int64_t vocab = 49408, T = 77, d = 768, f = 3072, n_layers = 12;
-  WeightStore store("text encoder");
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  auto random = [&](const std::string& name, std::initializer_list<int64_t> shape, float scale, float offset) {
-    Tensor t = store.add_owned(name, DType::F16, shape);
-    for (int64_t i = 0; i < t.numel(); ++i) t.ptr<uint16_t>()[i] = fp32_to_fp16(offset + scale * normal(rng));
-  };
-  random("text_model.embeddings.token_embedding.weight", {vocab, d}, 0.02f, 0);
-  random("text_model.embeddings.position_embedding.weight", {T, d}, 0.01f, 0);
-  for (int64_t i = 0; i < n_layers; ++i) {
-    const std::string p = "text_model.encoder.layers." + std::to_string(i) + ".";
-    for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-      random(p + "self_attn." + proj + ".weight", {d, d}, 0.02f, 0);
-      random(p + "self_attn." + proj + ".bias", {d}, 0.02f, 0);
-    }
-    for (const char* norm : {"layer_norm1", "layer_norm2"}) {
-      random(p + norm + ".weight", {d}, 0.02f, 1);
-      random(p + norm + ".bias", {d}, 0.02f, 0);
-    }
-    random(p + "mlp.fc1.weight", {f, d}, 0.02f, 0);
-    random(p + "mlp.fc1.bias", {f}, 0.02f, 0);
-    random(p + "mlp.fc2.weight", {d, f}, 0.02f, 0);
-    random(p + "mlp.fc2.bias", {d}, 0.02f, 0);
-  }
-  random("text_model.final_layer_norm.weight", {d}, 0.02f, 1);
-  random("text_model.final_layer_norm.bias", {d}, 0.02f, 0);
-  Result<ClipTextEncoder> enc = ClipTextEncoder::load(store);
-  ASSERT_TRUE(enc.ok()) << enc.status().message();
-
-  std::vector<int32_t> window_ids(T, 49407);
-  for (int64_t t = 0; t < 20; ++t) window_ids[t] = static_cast<int32_t>(t * 997 % vocab);
-  std::vector<float> out(T * d);
-  ASSERT_TRUE(enc->encode(window_ids.data(), 1, out.data()).ok());  // warm-up
-  const int runs = 3;
-  const auto start = std::chrono::steady_clock::now();
-  for (int r = 0; r < runs; ++r) ASSERT_TRUE(enc->encode(window_ids.data(), 1, out.data()).ok());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / runs;
-  std::printf("SD 1.5 text encoder, F16, %d threads: %.1f ms per window, %.1f GFLOP/s\n", num_threads(),
-              seconds * 1e3, enc->flops() / seconds * 1e-9);
 }
 
 }  // namespace

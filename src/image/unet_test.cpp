@@ -8,17 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "core/fp16.h"
 #include "core/threads.h"
 #include "formats/safetensors.h"
 
@@ -236,101 +233,6 @@ TEST_F(UnetTest, LoadErrorsNameTheTensor) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("input_blocks.0.0.weight"), std::string::npos) << c.status().message();
 }
-
-// ---- speed of the full-width model (run with --gtest_also_run_disabled_tests) ----
-
-// Adds SD 1.5-shaped random F16 weights (UnetConfig's layout) to `ws`.
-void add_random_sd15(WeightStore& ws, int64_t latent_channels) {
-  uint64_t state = 88172645463325252ull;
-  auto add = [&](const std::string& name, std::initializer_list<int64_t> shape) {
-    Tensor t = ws.add_owned(name, DType::F16, shape);
-    uint16_t* p = t.ptr<uint16_t>();
-    const float scale = name.ends_with("weight") && t.n_dims > 1 ? 1.0f / std::sqrt(float(t.numel() / t.shape[0])) : 0.1f;
-    for (int64_t i = 0, n = t.numel(); i < n; ++i) {
-      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-      p[i] = fp32_to_fp16(scale * (float(state >> 40) / float(1 << 24) * 2 - 1));
-    }
-  };
-  auto conv = [&](const std::string& p, int64_t co, int64_t ci, int64_t k) {
-    add(p + "weight", {co, ci, k, k});
-    add(p + "bias", {co});
-  };
-  auto linear = [&](const std::string& p, int64_t o, int64_t i, bool bias) {
-    add(p + "weight", {o, i});
-    if (bias) add(p + "bias", {o});
-  };
-  auto norm = [&](const std::string& p, int64_t c) { add(p + "weight", {c}), add(p + "bias", {c}); };
-  auto res = [&](const std::string& p, int64_t ci, int64_t co) {
-    norm(p + "in_layers.0.", ci), conv(p + "in_layers.2.", co, ci, 3), linear(p + "emb_layers.1.", co, 1280, true);
-    norm(p + "out_layers.0.", co), conv(p + "out_layers.3.", co, co, 3);
-    if (ci != co) conv(p + "skip_connection.", co, ci, 1);
-  };
-  auto st = [&](const std::string& p, int64_t c) {
-    norm(p + "norm.", c), conv(p + "proj_in.", c, c, 1), conv(p + "proj_out.", c, c, 1);
-    const std::string b = p + "transformer_blocks.0.";
-    norm(b + "norm1.", c), norm(b + "norm2.", c), norm(b + "norm3.", c);
-    for (const char* a : {"attn1.", "attn2."}) {
-      const int64_t kv = a[4] == '1' ? c : 768;
-      linear(b + a + "to_q.", c, c, false), linear(b + a + "to_k.", c, kv, false);
-      linear(b + a + "to_v.", c, kv, false), linear(b + a + "to_out.0.", c, c, true);
-    }
-    linear(b + "ff.net.0.proj.", 8 * c, c, true), linear(b + "ff.net.2.", c, 4 * c, true);
-  };
-  const int64_t mult[] = {1, 2, 4, 4};
-  linear("time_embed.0.", 1280, 320, true), linear("time_embed.2.", 1280, 1280, true);
-  conv("input_blocks.0.0.", 320, latent_channels, 3);
-  std::vector<int64_t> skips = {320};
-  int64_t ch = 320, k = 1;
-  for (int level = 0; level < 4; ++level) {
-    for (int i = 0; i < 2; ++i, ++k) {
-      res("input_blocks." + std::to_string(k) + ".0.", ch, 320 * mult[level]);
-      ch = 320 * mult[level];
-      if (level < 3) st("input_blocks." + std::to_string(k) + ".1.", ch);
-      skips.push_back(ch);
-    }
-    if (level < 3) conv("input_blocks." + std::to_string(k++) + ".0.op.", ch, ch, 3), skips.push_back(ch);
-  }
-  res("middle_block.0.", ch, ch), st("middle_block.1.", ch), res("middle_block.2.", ch, ch);
-  k = 0;
-  for (int level = 3; level >= 0; --level) {
-    for (int i = 0; i <= 2; ++i, ++k) {
-      const std::string p = "output_blocks." + std::to_string(k) + ".";
-      res(p + "0.", ch + skips.back(), 320 * mult[level]);
-      skips.pop_back();
-      ch = 320 * mult[level];
-      if (level < 3) st(p + "1.", ch);
-      if (level > 0 && i == 2) conv(p + (level < 3 ? "2" : "1") + ".conv.", ch, ch, 3);
-    }
-  }
-  norm("out.0.", 320), conv("out.2.", 4, 320, 3);
-}
-
-// SD 1.5 at a side x side latent, batch 2, F16 weights: prints the wall and
-// CPU time of the second pass (a sampler's later steps), the FLOP count and the rates (the development machine is shared:
-// GFLOP per CPU second is the steadier figure).
-void run_sd15(int64_t side) {
-  WeightStore ws("UNet");
-  add_random_sd15(ws, 4);
-  Result<Unet> unet = Unet::load(ws);
-  ASSERT_TRUE(unet.ok()) << unet.status().message();
-  const int64_t n = 2, L = 77;
-  std::vector<float> x(static_cast<size_t>(n * 4 * side * side), 0.5f), out(x.size());
-  std::vector<float> context(static_cast<size_t>(n * L * 768), 0.25f);
-  const float t[2] = {999, 500};
-  ASSERT_TRUE(unet->forward(x.data(), n, side, side, t, context.data(), L, out.data()).ok());  // as a sampler's first step
-  const auto start = std::chrono::steady_clock::now();
-  const std::clock_t cpu_start = std::clock();
-  ASSERT_TRUE(unet->forward(x.data(), n, side, side, t, context.data(), L, out.data()).ok());
-  const double cpu = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double gflop = unet->flops(n, side, side, L) * 1e-9;
-  std::printf("  SD1.5-shaped UNet, latent %lldx%lld, batch %lld, %d threads: %.2f s wall, %.2f s CPU, %.1f GFLOP, "
-              "%.1f GFLOP/s, %.1f GFLOP per CPU second\n",
-              (long long)side, (long long)side, (long long)n, num_threads(), s, cpu, gflop, gflop / s, gflop / cpu);
-}
-
-TEST(UnetSpeed, DISABLED_Sd15Latent32) { run_sd15(32); }
-TEST(UnetSpeed, DISABLED_Sd15Latent64) { run_sd15(64); }
 
 }  // namespace
 }  // namespace aigc

@@ -7,17 +7,13 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <string>
 
-#include "core/fp16.h"
 #include "core/threads.h"
 #include "formats/safetensors.h"
-#include "kernels/ceilings.h"
 
 namespace aigc {
 namespace {
@@ -293,75 +289,6 @@ TEST_F(VaeTest, RejectsBadSizes) {
   EXPECT_FALSE(vae.decode_tiled(buf.data(), 8, 8, 3, buf.data()).ok());
   Status s = vae.encode(buf.data(), 60, 64, buf.data(), buf.data());
   EXPECT_NE(s.message().find("not a multiple of 8"), std::string::npos) << s.message();
-}
-
-// The SD 1.x decoder's tensors (ch 128, ch_mult 1, 2, 4, 4, 2 res blocks, z 4)
-// as owned F16 tensors, uniform in +-1/sqrt(fan_in).
-void add_full_size_decoder(WeightStore& store) {
-  std::mt19937 rng(7);
-  auto add = [&](const std::string& name, std::initializer_list<int64_t> shape) {
-    Tensor t = store.add_owned(name, DType::F16, shape);
-    const int64_t fan_in = shape.size() == 1 ? 1 : t.numel() / shape.begin()[0];
-    std::uniform_real_distribution<float> dist(-1.0f / std::sqrt(float(fan_in)), 1.0f / std::sqrt(float(fan_in)));
-    const bool norm_weight = name.find("norm") != std::string::npos && name.ends_with(".weight");
-    for (int64_t i = 0; i < t.numel(); ++i) t.ptr<uint16_t>()[i] = fp32_to_fp16(norm_weight ? 1.0f : dist(rng));
-  };
-  auto conv = [&](const std::string& p, int64_t co, int64_t ci, int64_t k) {
-    add(p + ".weight", {co, ci, k, k});
-    add(p + ".bias", {co});
-  };
-  auto norm = [&](const std::string& p, int64_t c) {
-    add(p + ".weight", {c});
-    add(p + ".bias", {c});
-  };
-  auto res = [&](const std::string& p, int64_t ci, int64_t co) {
-    norm(p + ".norm1", ci);
-    conv(p + ".conv1", co, ci, 3);
-    norm(p + ".norm2", co);
-    conv(p + ".conv2", co, co, 3);
-    if (ci != co) conv(p + ".nin_shortcut", co, ci, 1);
-  };
-  conv("post_quant_conv", 4, 4, 1);
-  conv("decoder.conv_in", 512, 4, 3);
-  res("decoder.mid.block_1", 512, 512);
-  norm("decoder.mid.attn_1.norm", 512);
-  for (const char* p : {"q", "k", "v", "proj_out"}) conv(std::string("decoder.mid.attn_1.") + p, 512, 512, 1);
-  res("decoder.mid.block_2", 512, 512);
-  const int64_t mult[] = {1, 2, 4, 4};
-  int64_t c = 512;
-  for (int i = 3; i >= 0; --i) {
-    const std::string p = "decoder.up." + std::to_string(i);
-    for (int j = 0; j < 3; ++j) {
-      res(p + ".block." + std::to_string(j), c, 128 * mult[i]);
-      c = 128 * mult[i];
-    }
-    if (i != 0) conv(p + ".upsample.conv", c, c, 3);
-  }
-  norm("decoder.norm_out", c);
-  conv("decoder.conv_out", 3, c, 3);
-}
-
-// Speed of the full-size F16 decoder (run by hand:
-// image_tests --gtest_also_run_disabled_tests --gtest_filter='VaeBench.*').
-TEST(VaeBench, DISABLED_FullSizeF16Decode256) {
-  WeightStore store("VAE");
-  add_full_size_decoder(store);
-  Result<Vae> vae = Vae::load(store);
-  ASSERT_TRUE(vae.ok()) << vae.status().message();
-  const int64_t h = 32, w = 32;
-  std::vector<float> z(static_cast<size_t>(4 * h * w)), image(static_cast<size_t>(3 * 64 * h * w));
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal;
-  for (float& v : z) v = normal(rng);
-  const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(vae->decode(z.data(), h, w, image.data()).ok());
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double flops = vae->decode_flops(h, w), ceiling = measure_peak_gflops(num_threads());
-  std::printf("full-size F16 decode %lldx%lld -> %lldx%lld on %d threads: %.2f s, %.1f GFLOP, %.1f GFLOP/s "
-              "(%.0f%% of the measured %.1f GFLOP/s FMA ceiling), peak activations %.0f MB\n",
-              (long long)h, (long long)w, (long long)h * 8, (long long)w * 8, num_threads(), s, flops / 1e9,
-              flops / 1e9 / s, 100 * flops / 1e9 / s / ceiling, ceiling, vae->peak_activation_bytes() / 1e6);
-  for (float v : image) ASSERT_TRUE(std::isfinite(v));
 }
 
 }  // namespace

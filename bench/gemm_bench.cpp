@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.h"
 #include "core/cpu_features.h"
 #include "core/dtype.h"
 #include "kernels/ceilings_isa.h"
@@ -160,11 +161,4 @@ void register_all() {
 }  // namespace
 }  // namespace aigc
 
-int main(int argc, char** argv) {
-  if (std::string bad; !aigc::cap_isa_from_environment(&bad)) return 2;  // AIGC_ISA=avx2: the AVX2 kernels
-  benchmark::Initialize(&argc, argv);
-  aigc::register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return aigc::run_benchmarks(argc, argv, aigc::register_all); }

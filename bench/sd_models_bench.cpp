@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cpu_features.h"
+#include "bench_main.h"
 #include "core/fp16.h"
 #include "image/clip_text_encoder.h"
 #include "image/unet.h"
@@ -274,11 +274,4 @@ void register_all() {
 }  // namespace
 }  // namespace aigc
 
-int main(int argc, char** argv) {
-  if (std::string bad; !aigc::cap_isa_from_environment(&bad)) return 2;  // AIGC_ISA=avx2: the AVX2 kernels
-  benchmark::Initialize(&argc, argv);
-  aigc::register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return aigc::run_benchmarks(argc, argv, aigc::register_all); }

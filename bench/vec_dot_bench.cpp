@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.h"
 #include "core/cpu_features.h"
 #include "core/dtype.h"
 #include "kernels/vec_dot.h"
@@ -81,10 +82,4 @@ void register_all() {
 }  // namespace
 }  // namespace aigc
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  aigc::register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return aigc::run_benchmarks(argc, argv, aigc::register_all); }

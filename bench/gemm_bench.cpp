@@ -65,8 +65,12 @@ void own(benchmark::State& state, DType type, Gemm gemm) {
   std::vector<float> c(size_t(kM * kN));
   for (auto _ : state) {
     switch (gemm) {
-      case Gemm::kF32: gemm_f32(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN); break;
-      case Gemm::kAmx: gemm_amx(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN); break;
+      case Gemm::kF32:
+        gemm_f32(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
+        break;
+      case Gemm::kAmx:
+        gemm_amx(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN);
+        break;
       case Gemm::kQ8:
         gemm_q8(kM, kN, kK, a.data(), kK, type, b.data(), int64_t(row_bytes), c.data(), kN, active_isa());
         break;

@@ -125,7 +125,8 @@ TEST_P(SdPipelineAtIsa, FourStepEulerMatchesReference) {
   EXPECT_LE(worst, 3) << "8-bit pixels differ from the reference PNG by up to " << worst;
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, SdPipelineAtIsa, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512), isa_test_name);
+INSTANTIATE_TEST_SUITE_P(Isa, SdPipelineAtIsa, ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
+                         isa_test_name);
 
 // The 9-channel UNet of an inpainting checkpoint: img2img at strength 0.75
 // with a soft-edged mask off the 8-pixel grid, against sd_ref.py's run (which

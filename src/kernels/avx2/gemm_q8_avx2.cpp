@@ -6,7 +6,8 @@
 // block) for 4-bit quants (each group adds at most 2 x 15 x 127 to a lane),
 // 4 for 5-bit, 2 for Q6_K's 6-bit quants. Q8_0's quants u = w + 128 reach 255,
 // so its kernel multiplies the signed w instead (|w| times the activation
-// with w's sign: vpsignb) and adds 128 sum(q). Every sum is exact, and the
+// with w's sign: vpsignb) and adds 128 sum(q); that costs enough that matmul
+// keeps gemm_f32 for Q8_0 on AVX2 (matmul.cpp). Every sum is exact, and the
 // float epilogue is the scalar reference's, so the results are the same bits.
 // The 16 ymm registers hold a 4-token x 8-row quarter of the 8 x 16 tile
 // (4 float accumulators, 4 integer sums, 4 pair sums); the four quarters
@@ -25,7 +26,8 @@ constexpr int kTokens = 4;  // tokens of a quarter
 constexpr int kRows = 8;    // weight rows of a quarter (one ymm of floats)
 
 int32_t sum_of_bytes(const int8_t* q) {  // 32 signed bytes
-  const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), bytes);
   const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));

@@ -107,10 +107,12 @@ void write_transposed(const float* ct, int64_t ldct, int64_t m0, int64_t m_end, 
                                 std::min<int64_t>(16, nb - j0), c + i0 * ldc + n0 + j0, ldc);
 }
 
+}  // namespace
+
 // Weight part i times activation part j for i + j < n_parts (the products
 // left out are below 2^-8 of the smallest kept), in a snake order that
 // changes one operand at a time where it can.
-AmxPasses passes_for(int w_parts, int n_parts) {
+AmxPasses gemm_amx_passes(int w_parts, int n_parts) {
   AmxPasses passes{};
   for (int i = 0; i < w_parts; ++i)
     for (int step = 0; step < n_parts - i; ++step) {
@@ -121,8 +123,6 @@ AmxPasses passes_for(int w_parts, int n_parts) {
     }
   return passes;
 }
-
-}  // namespace
 
 bool gemm_amx_supports(DType b_type) {
   return b_type == DType::F32 || b_type == DType::F16 || b_type == DType::BF16;
@@ -141,7 +141,7 @@ void gemm_amx(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DTyp
   // F32; weights in as many parts as their type needs.
   const int n_parts = b_type == DType::F32 ? 3 : 2;
   const int w_parts = b_type == DType::F32 ? 3 : b_type == DType::F16 ? 2 : 1;
-  const AmxPasses passes = passes_for(w_parts, n_parts);
+  const AmxPasses passes = gemm_amx_passes(w_parts, n_parts);
   const int64_t k_pad = round_up(k, 32), m_pad = round_up(m, 32);
   uint16_t* act_data = t_act.get<uint16_t>(size_t(n_parts * m_pad * k_pad));
   SplitActivations act{{}, n_parts, m_pad};

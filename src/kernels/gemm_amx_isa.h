@@ -1,5 +1,6 @@
 // The AMX pieces behind gemm_amx.h (amx/gemm_amx_tile.cpp, built with AMX and
-// AVX-512 flags); only gemm_amx.cpp calls them, and only where amx_usable().
+// AVX-512 flags); gemm_amx.cpp and winograd_conv3x3.cpp call them, and only
+// where amx_usable().
 //
 // A float x is split into bf16 parts x = p0 + p1 (+ p2), each part the
 // nearest bf16 (ties to even) to what the parts before it leave.
@@ -25,6 +26,11 @@ struct AmxPasses {
   uint8_t w[6], a[6];
 };
 
+// Weight part i times activation part j for i + j < n_parts (the products
+// left out are below 2^-8 of the smallest kept), in a snake order
+// (gemm_amx.cpp).
+AmxPasses gemm_amx_passes(int w_parts, int n_parts);
+
 // Every tile 16 rows x 64 bytes; once per thread before gemm_amx_tile_32x32.
 void gemm_amx_configure_tiles();
 // Frees this thread's tile state (a context switch then saves less).
@@ -47,6 +53,11 @@ void gemm_amx_split_row(const float* x, int64_t n, int n_parts, uint16_t* const*
 // same way into one group of 16 tokens in VNNI pair layout (parts[i] points
 // at the group's start).
 void gemm_amx_split_group(const float* const* x, int64_t n, int64_t n_valid, int n_parts, uint16_t* const* parts);
+
+// The same group layout from values stored k-major: x[p * ldx + t] is token
+// t's value p (p < n_valid; the rest of n, a multiple of 32, counts as zero).
+void gemm_amx_split_pairs(const float* x, int64_t ldx, int64_t n, int64_t n_valid, int n_parts,
+                          uint16_t* const* parts);
 
 // c[i * ldc + j] = ct[j * ldct + i] for i < rows, j < cols (both <= 16);
 // reads the whole 16 x 16 block of ct.

@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3) convolution (winograd_conv3x3.h): kernel, input and
 // output transforms, and the 16 GEMMs per chunk of tiles on conv2d's
-// micro-kernels.
+// micro-kernels or AMX tiles.
 #include "kernels/winograd_conv3x3.h"
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include "core/cpu_features.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_isa.h"
+#include "kernels/gemm_amx_isa.h"
 
 namespace aigc {
 
@@ -104,6 +105,69 @@ void transform_weights(float* u, const void* weight, DType weight_type, int64_t 
   }
 }
 
+
+// M[xi] = U[xi] V[xi] on conv2d's micro-kernels: rows of C_out by blocks of
+// kConvMr, kKc input channels at a time; v panel-major [16][T_pad / nr][C_in][nr].
+void multiply_fma(const float* U, const float* v, int64_t T_pad, int64_t c_in, int64_t c_out, int64_t c_out_pad,
+                  int64_t nr, TileFn tile, float* m) {
+  static const std::vector<float> zeros(static_cast<size_t>(kKc), 0.0f);  // weight rows past C_out
+  std::fill_n(m, 16 * c_out_pad * T_pad, 0.0f);
+  for (int64_t xi = 0; xi < 16; ++xi) {
+    for (int64_t k0 = 0; k0 < c_in; k0 += kKc) {
+      const int64_t kc = std::min(kKc, c_in - k0);
+      for (int64_t co = 0; co < c_out; co += kConvMr) {
+        const float* a[kConvMr];
+        for (int64_t r = 0; r < kConvMr; ++r) a[r] = co + r < c_out ? U + (xi * c_out + co + r) * c_in + k0 : zeros.data();
+        float* mb = m + (xi * c_out_pad + co) * T_pad;
+        for (int64_t j = 0; j < T_pad; j += nr) tile(kc, a, v + ((xi * T_pad + j) * c_in + k0 * nr), nr, mb + j, T_pad);
+      }
+    }
+  }
+}
+
+// U [16][C_out][C_in] in two bf16 parts, zero-padded to [2][16][C_out_pad][C_in_pad]
+// (gemm_amx_isa.h's weight layout).
+void split_weights_amx(const float* U, int64_t c_in, int64_t c_out, int64_t c_in_pad, int64_t c_out_pad,
+                       uint16_t* u_split) {
+  const int64_t part = 16 * c_out_pad * c_in_pad;
+#pragma omp parallel
+  {
+    std::vector<float> row(static_cast<size_t>(c_in_pad), 0.0f);
+#pragma omp for schedule(static)
+    for (int64_t xc = 0; xc < 16 * c_out_pad; ++xc) {
+      const int64_t xi = xc / c_out_pad, co = xc % c_out_pad;
+      if (co < c_out) std::copy_n(U + (xi * c_out + co) * c_in, c_in, row.data());
+      else std::fill_n(row.data(), c_in, 0.0f);
+      uint16_t* dst[2] = {u_split + xc * c_in_pad, u_split + part + xc * c_in_pad};
+      gemm_amx_split_row(row.data(), c_in_pad, 2, dst);
+    }
+  }
+}
+
+// M[xi] = U[xi] V[xi] on AMX tiles, both sides in two bf16 parts and the
+// three products of gemm_amx's F16 path (|error| <= 2^-15 sum |U V| per
+// element of M): v is V [16][C_in][t_max] (zeros past T up to T_pad), split
+// here by groups of 16 tiles into v_split; M [16][C_out_pad][T_pad].
+void multiply_amx(const uint16_t* u_split, const float* v, int64_t T_pad, int64_t t_max, int64_t c_in,
+                  int64_t c_in_pad, int64_t c_out_pad, uint16_t* v_split, float* m) {
+  static const AmxPasses passes = gemm_amx_passes(2, 2);
+  const int64_t u_part = 16 * c_out_pad * c_in_pad, v_part = 16 * t_max * c_in_pad, group = 16 * c_in_pad;
+  for (int64_t xi = 0; xi < 16; ++xi) {
+    for (int64_t t0 = 0; t0 < T_pad; t0 += 16) {
+      uint16_t* dst[2] = {v_split + (xi * t_max + t0) * c_in_pad, v_split + v_part + (xi * t_max + t0) * c_in_pad};
+      gemm_amx_split_pairs(v + xi * c_in * t_max + t0, t_max, c_in_pad, c_in, 2, dst);
+    }
+    for (int64_t co = 0; co < c_out_pad; co += 32) {
+      const uint16_t* w[2] = {u_split + (xi * c_out_pad + co) * c_in_pad,
+                              u_split + u_part + (xi * c_out_pad + co) * c_in_pad};
+      for (int64_t t0 = 0; t0 < T_pad; t0 += 32) {
+        const uint16_t* a[2] = {v_split + (xi * t_max + t0) * c_in_pad, v_split + v_part + (xi * t_max + t0) * c_in_pad};
+        gemm_amx_tile_32x32(c_in_pad, passes, w, c_in_pad, a, group, m + (xi * c_out_pad + co) * T_pad + t0, T_pad, 0);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void conv3x3_winograd(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
@@ -111,6 +175,7 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
   AIGC_ASSERT(weight_type == DType::F32 || weight_type == DType::F16 || weight_type == DType::BF16);
   AIGC_ASSERT(n > 0 && c_in > 0 && c_out > 0 && h > 0 && w > 0);
   const Isa isa = active_isa();
+  const bool amx = amx_usable();
   const int64_t nr = isa == Isa::kAvx512 ? kConvNrAvx512 : kConvNrAvx2;
   const TileFn tile = isa == Isa::kAvx512 ? conv_gemm_tile_avx512
                       : isa == Isa::kAvx2 ? conv_gemm_tile_avx2
@@ -120,29 +185,39 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
   transform_weights(u.data(), weight, weight_type, c_in, c_out);
 
   // Fixed rectangles of 2x2 output tiles of one sample, each transformed,
-  // multiplied and transformed back by one thread.
+  // multiplied and transformed back by one thread. AMX multiplies whole
+  // 32 x 32 blocks of (output channels x tiles).
   const int64_t tiles_y = (h + 1) / 2, tiles_x = (w + 1) / 2;
   const int64_t chunk_cols = std::min(tiles_x, kMaxCols);
   const int64_t chunk_rows = std::max(int64_t(1), kChunk / chunk_cols);
   const int64_t chunks_x = (tiles_x + chunk_cols - 1) / chunk_cols;
   const int64_t chunks_per_sample = (tiles_y + chunk_rows - 1) / chunk_rows * chunks_x;
-  const int64_t t_max = round_up(kChunk, nr), c_out_pad = round_up(c_out, kConvMr);
+  const int64_t t_align = amx ? 32 : nr, t_max = round_up(kChunk, t_align);
+  const int64_t c_out_pad = round_up(c_out, amx ? 32 : kConvMr), c_in_pad = round_up(c_in, 32);
   const float* U = u.data();
+  thread_local std::vector<uint16_t> u_split;  // AMX: U in two bf16 parts, [2][16][C_out_pad][C_in_pad]
+  if (amx) {
+    u_split.resize(std::max(u_split.size(), static_cast<size_t>(2 * 16 * c_out_pad * c_in_pad)));
+    split_weights_amx(U, c_in, c_out, c_in_pad, c_out_pad, u_split.data());
+  }
+  const uint16_t* U_split = u_split.data();  // the caller's thread_local, read by the whole team
 #pragma omp parallel
   {
-    std::vector<float> v(static_cast<size_t>(16 * c_in * t_max));       // [16][T_pad / nr][C_in][nr]
+    // FMA: V panel-major [16][T_pad / nr][C_in][nr]; AMX: V [16][C_in][t_max].
+    std::vector<float> v(static_cast<size_t>(16 * c_in * t_max));
     std::vector<float> v_rows(static_cast<size_t>(16 * t_max));          // [16][T_pad] of one input channel
     std::vector<float> m(static_cast<size_t>(16 * c_out_pad * t_max));  // [16][C_out_pad][T_pad]
-    const std::vector<float> zeros(static_cast<size_t>(kKc), 0.0f);     // weight rows past C_out
+    std::vector<uint16_t> v_split(amx ? static_cast<size_t>(2 * 16 * t_max * c_in_pad) : 0);
     float d[4][2 * kMaxCols + 2], y[4][kMaxCols];
     float* vx[16];
     const float* mx[16];
+    if (amx) gemm_amx_configure_tiles();
 #pragma omp for schedule(dynamic)
     for (int64_t piece = 0; piece < n * chunks_per_sample; ++piece) {
       const int64_t b = piece / chunks_per_sample, chunk = piece % chunks_per_sample;
       const int64_t ty0 = chunk / chunks_x * chunk_rows, tx0 = chunk % chunks_x * chunk_cols;
       const int64_t rows = std::min(chunk_rows, tiles_y - ty0), cols = std::min(chunk_cols, tiles_x - tx0);
-      const int64_t T = rows * cols, T_pad = round_up(T, nr);
+      const int64_t T = rows * cols, T_pad = round_up(T, t_align);
       for (int64_t ci = 0; ci < c_in; ++ci) {
         const float* plane = in + (b * c_in + ci) * h * w;
         for (int64_t rr = 0; rr < rows; ++rr) {
@@ -154,34 +229,28 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
             std::copy(plane + iy * w + 2 * tx0 - 1 + q_lo, plane + iy * w + 2 * tx0 - 1 + q_hi, d[r] + q_lo);
             std::fill(d[r] + q_hi, d[r] + np, 0.0f);
           }
-          for (int xi = 0; xi < 16; ++xi) vx[xi] = v_rows.data() + xi * T_pad + rr * cols;
+          for (int xi = 0; xi < 16; ++xi)  // AMX: straight into V's row ci
+            vx[xi] = amx ? v.data() + (xi * c_in + ci) * t_max + rr * cols : v_rows.data() + xi * T_pad + rr * cols;
           input_row(d, cols, vx);
         }
-        // Panel-major, as the micro-kernel reads it: each nr-tile panel contiguous.
         for (int64_t xi = 0; xi < 16; ++xi) {
+          if (amx) {
+            float* row = v.data() + (xi * c_in + ci) * t_max;
+            std::fill(row + T, row + T_pad, 0.0f);
+            continue;
+          }
           float* row = v_rows.data() + xi * T_pad;
+          // Panel-major, as the micro-kernel reads it: each nr-tile panel contiguous.
           std::fill(row + T, row + T_pad, 0.0f);
           for (int64_t j = 0; j < T_pad; j += nr) {
             std::copy_n(row + j, nr, v.data() + ((xi * T_pad + j) * c_in + ci * nr));
           }
         }
       }
-      // M[xi] = U[xi] V[xi], rows of C_out by blocks of kConvMr, kKc input channels at a time.
-      std::fill_n(m.data(), 16 * c_out_pad * T_pad, 0.0f);
-      for (int64_t xi = 0; xi < 16; ++xi) {
-        for (int64_t k0 = 0; k0 < c_in; k0 += kKc) {
-          const int64_t kc = std::min(kKc, c_in - k0);
-          for (int64_t co = 0; co < c_out; co += kConvMr) {
-            const float* a[kConvMr];
-            for (int64_t r = 0; r < kConvMr; ++r) {
-              a[r] = co + r < c_out ? U + (xi * c_out + co + r) * c_in + k0 : zeros.data();
-            }
-            float* mb = m.data() + (xi * c_out_pad + co) * T_pad;
-            for (int64_t j = 0; j < T_pad; j += nr) {
-              tile(kc, a, v.data() + ((xi * T_pad + j) * c_in + k0 * nr), nr, mb + j, T_pad);
-            }
-          }
-        }
+      if (amx) {
+        multiply_amx(U_split, v.data(), T_pad, t_max, c_in, c_in_pad, c_out_pad, v_split.data(), m.data());
+      } else {
+        multiply_fma(U, v.data(), T_pad, c_in, c_out, c_out_pad, nr, tile, m.data());
       }
       for (int64_t co = 0; co < c_out; ++co) {
         for (int64_t rr = 0; rr < rows; ++rr) {
@@ -196,6 +265,7 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
         }
       }
     }
+    if (amx) gemm_amx_release_tiles();
   }
 }
 

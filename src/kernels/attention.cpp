@@ -8,6 +8,7 @@
 #include "core/assert.h"
 #include "core/cpu_features.h"
 #include "core/fp16.h"
+#include "kernels/attention_amx.h"
 #include "kernels/attention_gemm.h"
 #include "kernels/attention_isa.h"
 #include "kernels/scratch.h"
@@ -182,6 +183,10 @@ void attention_full_ref(float* out, const float* q, const float* k, const float*
 void attention_full(float* out, const float* q, const float* k, const float* v, int64_t n_tokens, int64_t n_kv,
                     int64_t n_head, int64_t head_dim) {
   const Isa isa = active_isa();
+  if (amx_usable()) {
+    attention_full_amx(out, q, k, v, n_tokens, n_kv, n_head, head_dim);
+    return;
+  }
   if (isa != Isa::kScalar) {
     attention_full_gemm(out, q, k, v, n_tokens, n_kv, n_head, head_dim, isa);
     return;

@@ -1,8 +1,13 @@
 // Tests for attention.h: optimised variants against the scalar reference
 // (causal KV cache with grouped-query heads, F32 and F16 caches; full
-// attention); grouped heads give the same bits as separate KV copies; the
+// attention, on AMX within its bound and exact where every part is
+// representable); grouped heads give the same bits as separate KV copies; the
 // first position attends only to itself; thread-count independence.
 #include "kernels/attention.h"
+
+#include <cmath>
+#include <random>
+#include <utility>
 
 #include "core/fp16.h"
 #include "kernels/op_test_util.h"
@@ -19,6 +24,21 @@ std::vector<uint16_t> to_f16(const std::vector<float>& v) {
 }
 
 class AttentionTest : public IsaTest {};
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+// kTol of the output's magnitude; on AMX (attention_amx.h) plus 2^-15 max |v|
+// for P V's 16-bit products.
+double full_attention_bound(const std::vector<float>& want, const std::vector<float>& v) {
+  double out_max = 0, v_max = 0;
+  for (float x : want) out_max = std::max(out_max, double(std::fabs(x)));
+  for (float x : v) v_max = std::max(v_max, double(std::fabs(x)));
+  return kTol * out_max + (amx_usable() ? std::ldexp(v_max, -15) : 0.0);
+}
 
 TEST_P(AttentionTest, CachedMatchesReference) {
   struct Heads { int64_t n_head, n_head_kv; };
@@ -54,10 +74,31 @@ TEST_P(AttentionTest, FullMatchesReference) {
       const auto v = random_floats(n_kv * H * d, uint32_t(n_kv * 100 + d) + 2);
       std::vector<float> want(q.size()), got(q.size());
       attention_full_ref(want.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
-      attention_full(got.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
-      EXPECT_TRUE(all_finite(got));
-      EXPECT_LE(rel_error(got, want), kTol) << "n_kv=" << n_kv << " d=" << d;
+      for (bool amx : {false, true}) {  // with AMX where the CPU has it, and the FMA kernels
+        allow_amx(amx);
+        attention_full(got.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
+        EXPECT_TRUE(all_finite(got));
+        EXPECT_LE(max_abs_diff(got, want), full_attention_bound(want, v))
+            << "n_kv=" << n_kv << " d=" << d << " amx=" << amx_usable();
+      }
     }
+  }
+}
+
+// Scores of up to about 40 after scaling (queries and keys up to 6): the
+// softmax turns a score's error into a relative error of its weight, so this
+// fails unless the scores are F32-grade (on AMX: Q and K in three parts;
+// with two, 1.4e-4 here against the bound of 8.1e-5).
+TEST_P(AttentionTest, FullWithLargeScores) {
+  for (const auto& [n_kv, d] : {std::pair<int64_t, int64_t>{77, 40}, {300, 64}}) {
+    const int64_t T = 64, H = 2;
+    const auto q = random_floats(T * H * d, uint32_t(n_kv + d), -6.0f, 6.0f);
+    const auto k = random_floats(n_kv * H * d, uint32_t(n_kv + d) + 1, -6.0f, 6.0f);
+    const auto v = random_floats(n_kv * H * d, uint32_t(n_kv + d) + 2, -2.0f, 2.0f);
+    std::vector<float> want(q.size()), got(q.size());
+    attention_full_ref(want.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
+    attention_full(got.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
+    EXPECT_LE(max_abs_diff(got, want), full_attention_bound(want, v)) << "n_kv=" << n_kv << " d=" << d;
   }
 }
 
@@ -75,6 +116,23 @@ TEST_P(AttentionTest, FirstPositionReturnsItsValue) {
 }
 
 AIGC_INSTANTIATE_ISA_TEST(AttentionTest);
+
+// On AMX: queries of zero give every key the weight 1/64 (exact in bf16) and
+// integer values of up to 11 bits need both bf16 parts, so the output, their
+// mean, is exact only if every product of P V is summed.
+TEST(AttentionAmx, UniformWeightsGiveTheExactMean) {
+  if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): the AMX path not tested";
+  const int64_t T = 40, n_kv = 64, H = 3, d = 40;
+  const std::vector<float> q(size_t(T * H * d), 0.0f), k = random_floats(n_kv * H * d, 1);
+  std::vector<float> v(size_t(n_kv * H * d));
+  std::mt19937 rng(2);
+  std::uniform_int_distribution<int> dist(-1000, 1000);
+  for (float& x : v) x = float(dist(rng));
+  std::vector<float> got(q.size()), want(q.size());
+  attention_full(got.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
+  attention_full_ref(want.data(), q.data(), k.data(), v.data(), T, n_kv, H, d);
+  EXPECT_TRUE(same_bits(got, want)) << "max |diff| " << max_abs_diff(got, want);
+}
 
 // Query heads sharing a KV head run together (AVX-512, head sizes 64 and
 // 128): the same bits as each head alone on its own copy of the KV head.

@@ -1,6 +1,6 @@
 // The AMX pieces behind gemm_amx.h (amx/gemm_amx_tile.cpp, built with AMX and
-// AVX-512 flags); gemm_amx.cpp and winograd_conv3x3.cpp call them, and only
-// where amx_usable().
+// AVX-512 flags); gemm_amx.cpp, winograd_conv3x3.cpp and attention_amx.cpp
+// call them, and only where amx_usable().
 //
 // A float x is split into bf16 parts x = p0 + p1 (+ p2), each part the
 // nearest bf16 (ties to even) to what the parts before it leave.
@@ -55,8 +55,9 @@ void gemm_amx_split_row(const float* x, int64_t n, int n_parts, uint16_t* const*
 void gemm_amx_split_group(const float* const* x, int64_t n, int64_t n_valid, int n_parts, uint16_t* const* parts);
 
 // The same group layout from values stored k-major: x[p * ldx + t] is token
-// t's value p (p < n_valid; the rest of n, a multiple of 32, counts as zero).
-void gemm_amx_split_pairs(const float* x, int64_t ldx, int64_t n, int64_t n_valid, int n_parts,
+// t's value p for t < n_tokens (<= 16; the other tokens count as zero, and
+// are not read) and p < n_valid (the rest of n, a multiple of 32, zero).
+void gemm_amx_split_pairs(const float* x, int64_t ldx, int64_t n_tokens, int64_t n, int64_t n_valid, int n_parts,
                           uint16_t* const* parts);
 
 // c[i * ldc + j] = ct[j * ldct + i] for i < rows, j < cols (both <= 16);

@@ -155,7 +155,7 @@ void multiply_amx(const uint16_t* u_split, const float* v, int64_t T_pad, int64_
   for (int64_t xi = 0; xi < 16; ++xi) {
     for (int64_t t0 = 0; t0 < T_pad; t0 += 16) {
       uint16_t* dst[2] = {v_split + (xi * t_max + t0) * c_in_pad, v_split + v_part + (xi * t_max + t0) * c_in_pad};
-      gemm_amx_split_pairs(v + xi * c_in * t_max + t0, t_max, c_in_pad, c_in, 2, dst);
+      gemm_amx_split_pairs(v + xi * c_in * t_max + t0, t_max, 16, c_in_pad, c_in, 2, dst);
     }
     for (int64_t co = 0; co < c_out_pad; co += 32) {
       const uint16_t* w[2] = {u_split + (xi * c_out_pad + co) * c_in_pad,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/gemm_amx_isa.h"
+#include "kernels/scratch.h"
 #include "kernels/softmax_isa.h"
 
 namespace aigc {
@@ -24,6 +25,9 @@ constexpr int kValueParts = 2;    // P and V
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+thread_local ScratchBuffer t_ks, t_vs;              // the caller's split K and V
+thread_local ScratchBuffer t_s, t_o, t_qs, t_ps;  // each thread's buffers for one block of queries
+
 }  // namespace
 
 void attention_full_amx(float* out, const float* q, const float* k, const float* v, int64_t n_tokens, int64_t n_kv,
@@ -34,8 +38,9 @@ void attention_full_amx(float* out, const float* q, const float* k, const float*
   const int64_t d_pad = round_up(D, 32), kv_pad = round_up(n_kv, 32);
   const float scale = float(1.0 / std::sqrt(double(D)));
   const int64_t k_part = n_head * kv_pad * d_pad, v_part = n_head * d_pad * kv_pad;
-  std::vector<uint16_t> ks(static_cast<size_t>(kScoreParts * k_part));  // per head [kv_pad / 16][16 d_pad]
-  std::vector<uint16_t> vs(static_cast<size_t>(kValueParts * v_part));  // per head [d_pad / 16][16 kv_pad]
+  // The caller's buffers, shared by the team: per head K [kv_pad / 16][16 d_pad], V [d_pad / 16][16 kv_pad].
+  uint16_t* const ks = t_ks.get<uint16_t>(static_cast<size_t>(kScoreParts * k_part));
+  uint16_t* const vs = t_vs.get<uint16_t>(static_cast<size_t>(kValueParts * v_part));
   const int64_t n_qblocks = (n_tokens + kQueries - 1) / kQueries;
 #pragma omp parallel
   {
@@ -45,22 +50,22 @@ void attention_full_amx(float* out, const float* q, const float* k, const float*
       const float* rows[16];
       for (int64_t t = 0; t < 16; ++t) rows[t] = j0 + t < n_kv ? k + (j0 + t) * row_stride + h * D : nullptr;
       uint16_t* dst[kScoreParts];
-      for (int p = 0; p < kScoreParts; ++p) dst[p] = ks.data() + p * k_part + (h * kv_pad + j0) * d_pad;
+      for (int p = 0; p < kScoreParts; ++p) dst[p] = ks + p * k_part + (h * kv_pad + j0) * d_pad;
       gemm_amx_split_group(rows, d_pad, D, kScoreParts, dst);
     }
 #pragma omp for schedule(static)
     for (int64_t hg = 0; hg < n_head * (d_pad / 16); ++hg) {
       const int64_t h = hg / (d_pad / 16), i0 = hg % (d_pad / 16) * 16;
       uint16_t* dst[kValueParts];
-      for (int p = 0; p < kValueParts; ++p) dst[p] = vs.data() + p * v_part + (h * d_pad + i0) * kv_pad;
+      for (int p = 0; p < kValueParts; ++p) dst[p] = vs + p * v_part + (h * d_pad + i0) * kv_pad;
       gemm_amx_split_pairs(v + h * D + i0, row_stride, std::clamp<int64_t>(D - i0, 0, 16), kv_pad, n_kv, kValueParts,
                            dst);
     }
-    std::vector<float> row(static_cast<size_t>(d_pad), 0.0f);           // one query, zero-padded
-    std::vector<float> s(static_cast<size_t>(kQueries * kv_pad));        // S, then P
-    std::vector<float> o(static_cast<size_t>(kQueries * d_pad));
-    std::vector<uint16_t> qs(static_cast<size_t>(kScoreParts * kQueries * d_pad));
-    std::vector<uint16_t> ps(static_cast<size_t>(kValueParts * kQueries * kv_pad));
+    std::vector<float> row(static_cast<size_t>(d_pad), 0.0f);                       // one query, zero-padded
+    float* const s = t_s.get<float>(static_cast<size_t>(kQueries * kv_pad));         // S, then P
+    float* const o = t_o.get<float>(static_cast<size_t>(kQueries * d_pad));
+    uint16_t* const qs = t_qs.get<uint16_t>(static_cast<size_t>(kScoreParts * kQueries * d_pad));
+    uint16_t* const ps = t_ps.get<uint16_t>(static_cast<size_t>(kValueParts * kQueries * kv_pad));
     gemm_amx_configure_tiles();
 #pragma omp for schedule(static)
     for (int64_t piece = 0; piece < n_head * n_qblocks; ++piece) {  // head-major: one head's K, V stay in cache
@@ -70,32 +75,32 @@ void attention_full_amx(float* out, const float* q, const float* k, const float*
         if (r < rows) std::copy_n(q + (t0 + r) * row_stride + h * D, D, row.data());
         else std::fill_n(row.data(), D, 0.0f);
         uint16_t* dst[kScoreParts];
-        for (int p = 0; p < kScoreParts; ++p) dst[p] = qs.data() + (p * kQueries + r) * d_pad;
+        for (int p = 0; p < kScoreParts; ++p) dst[p] = qs + (p * kQueries + r) * d_pad;
         gemm_amx_split_row(row.data(), d_pad, kScoreParts, dst);
       }
       const uint16_t* qw[kScoreParts];
-      for (int p = 0; p < kScoreParts; ++p) qw[p] = qs.data() + p * kQueries * d_pad;
+      for (int p = 0; p < kScoreParts; ++p) qw[p] = qs + p * kQueries * d_pad;
       for (int64_t j0 = 0; j0 < kv_pad; j0 += 32) {
         const uint16_t* ka[kScoreParts];
-        for (int p = 0; p < kScoreParts; ++p) ka[p] = ks.data() + p * k_part + (h * kv_pad + j0) * d_pad;
-        gemm_amx_tile_32x32(d_pad, score_passes, qw, d_pad, ka, 16 * d_pad, s.data() + j0, kv_pad, 0);
+        for (int p = 0; p < kScoreParts; ++p) ka[p] = ks + p * k_part + (h * kv_pad + j0) * d_pad;
+        gemm_amx_tile_32x32(d_pad, score_passes, qw, d_pad, ka, 16 * d_pad, s + j0, kv_pad, 0);
       }
       for (int64_t r = 0; r < kQueries; ++r) {
-        float* sr = s.data() + r * kv_pad;
+        float* sr = s + r * kv_pad;
         if (r < rows) softmax_row_avx512(sr, sr, nullptr, scale, n_kv);
         std::fill(sr + n_kv, sr + kv_pad, 0.0f);
         uint16_t* dst[kValueParts];
-        for (int p = 0; p < kValueParts; ++p) dst[p] = ps.data() + (p * kQueries + r) * kv_pad;
+        for (int p = 0; p < kValueParts; ++p) dst[p] = ps + (p * kQueries + r) * kv_pad;
         gemm_amx_split_row(sr, kv_pad, kValueParts, dst);
       }
       const uint16_t* pw[kValueParts];
-      for (int p = 0; p < kValueParts; ++p) pw[p] = ps.data() + p * kQueries * kv_pad;
+      for (int p = 0; p < kValueParts; ++p) pw[p] = ps + p * kQueries * kv_pad;
       for (int64_t i0 = 0; i0 < d_pad; i0 += 32) {
         const uint16_t* va[kValueParts];
-        for (int p = 0; p < kValueParts; ++p) va[p] = vs.data() + p * v_part + (h * d_pad + i0) * kv_pad;
-        gemm_amx_tile_32x32(kv_pad, value_passes, pw, kv_pad, va, 16 * kv_pad, o.data() + i0, d_pad, 0);
+        for (int p = 0; p < kValueParts; ++p) va[p] = vs + p * v_part + (h * d_pad + i0) * kv_pad;
+        gemm_amx_tile_32x32(kv_pad, value_passes, pw, kv_pad, va, 16 * kv_pad, o + i0, d_pad, 0);
       }
-      for (int64_t r = 0; r < rows; ++r) std::copy_n(o.data() + r * d_pad, D, out + (t0 + r) * row_stride + h * D);
+      for (int64_t r = 0; r < rows; ++r) std::copy_n(o + r * d_pad, D, out + (t0 + r) * row_stride + h * D);
     }
     gemm_amx_release_tiles();
   }

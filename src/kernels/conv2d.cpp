@@ -11,6 +11,8 @@
 #include "core/dtype.h"
 #include "core/threads.h"
 #include "kernels/conv2d_isa.h"
+#include "kernels/gemm_amx_isa.h"
+#include "kernels/scratch.h"
 #include "kernels/gemm_f32_isa.h"
 
 namespace aigc {
@@ -184,6 +186,82 @@ void conv_piece(float* out, const float* in, const void* weight, DType weight_ty
   }
 }
 
+// conv2d on AMX tiles (conv2d.h): the weights split once per call into bf16
+// parts as the tiles' weight rows (F32 in three, F16 in two, BF16 in one),
+// each work piece's im2col block (k-major, as im2col_row writes it) split
+// into 16-pixel groups against them (three parts against F32 weights, two
+// otherwise), C written back 32 x 32 at a time with the bias.
+constexpr int64_t kAmxPixels = 128;  // output pixels per work piece (a multiple of 32)
+
+thread_local ScratchBuffer t_amx_cols, t_amx_act;  // each thread's im2col block and its bf16 parts
+
+void conv2d_amx(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
+                const Conv2dShape& s) {
+  const int w_parts = weight_type == DType::F32 ? 3 : weight_type == DType::F16 ? 2 : 1;
+  const int a_parts = weight_type == DType::F32 ? 3 : 2;
+  const AmxPasses passes = gemm_amx_passes(w_parts, a_parts);
+  const int64_t P = s.out_h() * s.out_w(), K = s.c_in * s.kh * s.kw;
+  const int64_t k_pad = (K + 31) / 32 * 32, co_pad = (s.c_out + 31) / 32 * 32, w_part = co_pad * k_pad;
+  thread_local std::vector<uint16_t> w_split;  // [w_parts][co_pad][k_pad], grown once
+  w_split.resize(std::max(w_split.size(), static_cast<size_t>(w_parts * w_part)));
+  uint16_t* const W = w_split.data();  // the caller's thread_local, read by the whole team
+  const int64_t elem = dtype_traits(weight_type)->block_bytes;
+  const int64_t n_ptiles = (P + kAmxPixels - 1) / kAmxPixels;
+  // Channel chunks of 32 rows where samples x pixel tiles leave threads idle.
+  const int64_t want_chunks = (kPiecesPerThread * num_threads() + s.n * n_ptiles - 1) / (s.n * n_ptiles);
+  const int64_t co_blocks = co_pad / 32, n_chunks = std::clamp(want_chunks, int64_t(1), co_blocks);
+  const int64_t chunk = (co_blocks + n_chunks - 1) / n_chunks * 32;
+#pragma omp parallel
+  {
+    std::vector<float> row(static_cast<size_t>(k_pad), 0.0f);
+#pragma omp for schedule(static)
+    for (int64_t co = 0; co < co_pad; ++co) {
+      if (co < s.c_out) {
+        conv2d_weights_to_float(static_cast<const char*>(weight) + co * K * elem, weight_type, row.data(), K);
+      } else {
+        std::fill_n(row.data(), K, 0.0f);
+      }
+      uint16_t* dst[kAmxMaxParts];
+      for (int p = 0; p < w_parts; ++p) dst[p] = W + p * w_part + co * k_pad;
+      gemm_amx_split_row(row.data(), k_pad, w_parts, dst);
+    }
+    float* const cols = t_amx_cols.get<float>(static_cast<size_t>(K * kAmxPixels));  // [K][kAmxPixels]
+    uint16_t* const act = t_amx_act.get<uint16_t>(static_cast<size_t>(a_parts * kAmxPixels * k_pad));
+    float ct[32 * 32];
+    gemm_amx_configure_tiles();
+#pragma omp for schedule(dynamic)
+    for (int64_t piece = 0; piece < s.n * n_ptiles * n_chunks; ++piece) {
+      const int64_t b = piece / (n_ptiles * n_chunks), p0 = piece / n_chunks % n_ptiles * kAmxPixels;
+      const int64_t co0 = piece % n_chunks * chunk, co1 = std::min(co_pad, co0 + chunk);
+      const int64_t np = std::min(kAmxPixels, P - p0), np_pad = (np + 31) / 32 * 32;
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t ci = k / (s.kh * s.kw), ky = (k / s.kw) % s.kh, kx = k % s.kw;
+        im2col_row(cols + k * kAmxPixels, in + (b * s.c_in + ci) * s.h * s.w, s, ky, kx, p0, np, np_pad);
+      }
+      for (int64_t t0 = 0; t0 < np_pad; t0 += 16) {
+        uint16_t* dst[kAmxMaxParts];
+        for (int p = 0; p < a_parts; ++p) dst[p] = act + (p * kAmxPixels + t0) * k_pad;
+        gemm_amx_split_pairs(cols + t0, kAmxPixels, 16, k_pad, K, a_parts, dst);
+      }
+      for (int64_t co = co0; co < co1; co += 32) {
+        const uint16_t* w[kAmxMaxParts];
+        for (int p = 0; p < w_parts; ++p) w[p] = W + p * w_part + co * k_pad;
+        for (int64_t t0 = 0; t0 < np_pad; t0 += 32) {
+          const uint16_t* a[kAmxMaxParts];
+          for (int p = 0; p < a_parts; ++p) a[p] = act + (p * kAmxPixels + t0) * k_pad;
+          gemm_amx_tile_32x32(k_pad, passes, w, k_pad, a, 16 * k_pad, ct, 32, 0);
+          for (int64_t j = 0; j < std::min<int64_t>(32, s.c_out - co); ++j) {
+            float* dst = out + (b * s.c_out + co + j) * P + p0 + t0;
+            const float add = bias ? bias[co + j] : 0.0f;
+            for (int64_t t = 0; t < std::min<int64_t>(32, np - t0); ++t) dst[t] = ct[j * 32 + t] + add;
+          }
+        }
+      }
+    }
+    gemm_amx_release_tiles();
+  }
+}
+
 }  // namespace
 
 void conv2d_ref(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
@@ -215,6 +293,10 @@ void conv2d_ref(float* out, const float* in, const void* weight, DType weight_ty
 void conv2d(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
             const Conv2dShape& s) {
   check_shape(weight_type, s);
+  if (amx_usable()) {
+    conv2d_amx(out, in, weight, weight_type, bias, s);
+    return;
+  }
   const Isa isa = active_isa();
   const int64_t nr = isa == Isa::kAvx512 ? kConvNrAvx512 : kConvNrAvx2;
   const TileFn tile = isa == Isa::kAvx512 ? conv_gemm_tile_avx512

@@ -18,7 +18,11 @@
 // threaded over (samples, pixel tile, channel block) pieces in one parallel
 // region. Each output element is accumulated in the
 // same order whatever the thread count, so results are bit-identical across
-// thread counts.
+// thread counts. Where amx_usable(), the GEMM runs on AMX tiles instead
+// (gemm_amx_isa.h): weights split once per call into bf16 parts (F32 three,
+// F16 two, BF16 one), each piece's im2col block into 16-pixel groups (three
+// parts against F32 weights: F32-grade; two otherwise: |error| <= 2^-15
+// sum |w x| plus float rounding).
 #pragma once
 
 #include <cstdint>

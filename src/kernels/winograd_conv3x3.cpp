@@ -11,6 +11,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_isa.h"
 #include "kernels/gemm_amx_isa.h"
+#include "kernels/scratch.h"
 
 namespace aigc {
 
@@ -23,6 +24,8 @@ constexpr int64_t kMaxCols = 128;
 constexpr int64_t kKc = 256;  // reduction depth (input channels) per micro-kernel call
 
 using TileFn = void (*)(int64_t kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc);
+
+thread_local ScratchBuffer t_v, t_v_rows, t_m, t_v_split;  // each thread's per-chunk buffers, grown once
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -204,10 +207,10 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
 #pragma omp parallel
   {
     // FMA: V panel-major [16][T_pad / nr][C_in][nr]; AMX: V [16][C_in][t_max].
-    std::vector<float> v(static_cast<size_t>(16 * c_in * t_max));
-    std::vector<float> v_rows(static_cast<size_t>(16 * t_max));          // [16][T_pad] of one input channel
-    std::vector<float> m(static_cast<size_t>(16 * c_out_pad * t_max));  // [16][C_out_pad][T_pad]
-    std::vector<uint16_t> v_split(amx ? static_cast<size_t>(2 * 16 * t_max * c_in_pad) : 0);
+    float* const v = t_v.get<float>(static_cast<size_t>(16 * c_in * t_max));
+    float* const v_rows = t_v_rows.get<float>(static_cast<size_t>(16 * t_max));       // [16][T_pad] of one channel
+    float* const m = t_m.get<float>(static_cast<size_t>(16 * c_out_pad * t_max));     // [16][C_out_pad][T_pad]
+    uint16_t* const v_split = amx ? t_v_split.get<uint16_t>(static_cast<size_t>(2 * 16 * t_max * c_in_pad)) : nullptr;
     float d[4][2 * kMaxCols + 2], y[4][kMaxCols];
     float* vx[16];
     const float* mx[16];
@@ -230,31 +233,31 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
             std::fill(d[r] + q_hi, d[r] + np, 0.0f);
           }
           for (int xi = 0; xi < 16; ++xi)  // AMX: straight into V's row ci
-            vx[xi] = amx ? v.data() + (xi * c_in + ci) * t_max + rr * cols : v_rows.data() + xi * T_pad + rr * cols;
+            vx[xi] = amx ? v + (xi * c_in + ci) * t_max + rr * cols : v_rows + xi * T_pad + rr * cols;
           input_row(d, cols, vx);
         }
         for (int64_t xi = 0; xi < 16; ++xi) {
           if (amx) {
-            float* row = v.data() + (xi * c_in + ci) * t_max;
+            float* row = v + (xi * c_in + ci) * t_max;
             std::fill(row + T, row + T_pad, 0.0f);
             continue;
           }
-          float* row = v_rows.data() + xi * T_pad;
+          float* row = v_rows + xi * T_pad;
           // Panel-major, as the micro-kernel reads it: each nr-tile panel contiguous.
           std::fill(row + T, row + T_pad, 0.0f);
           for (int64_t j = 0; j < T_pad; j += nr) {
-            std::copy_n(row + j, nr, v.data() + ((xi * T_pad + j) * c_in + ci * nr));
+            std::copy_n(row + j, nr, v + ((xi * T_pad + j) * c_in + ci * nr));
           }
         }
       }
       if (amx) {
-        multiply_amx(U_split, v.data(), T_pad, t_max, c_in, c_in_pad, c_out_pad, v_split.data(), m.data());
+        multiply_amx(U_split, v, T_pad, t_max, c_in, c_in_pad, c_out_pad, v_split, m);
       } else {
-        multiply_fma(U, v.data(), T_pad, c_in, c_out, c_out_pad, nr, tile, m.data());
+        multiply_fma(U, v, T_pad, c_in, c_out, c_out_pad, nr, tile, m);
       }
       for (int64_t co = 0; co < c_out; ++co) {
         for (int64_t rr = 0; rr < rows; ++rr) {
-          for (int xi = 0; xi < 16; ++xi) mx[xi] = m.data() + (xi * c_out_pad + co) * T_pad + rr * cols;
+          for (int xi = 0; xi < 16; ++xi) mx[xi] = m + (xi * c_out_pad + co) * T_pad + rr * cols;
           output_row(mx, cols, bias ? bias[co] : 0.0f, y);
           const int64_t oy = 2 * (ty0 + rr);
           for (int64_t r = 0; r < 2 && oy + r < h; ++r) {

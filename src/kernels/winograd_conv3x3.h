@@ -22,7 +22,7 @@
 // M is within 2^-15 sum_ci |U V| (plus float rounding) of the exact product;
 // through the transforms, |error| <= 2^-15 * 81 * C_in * max |g| * max |d|
 // (the tests check this bound and exact results where every part is
-// representable). SD 1.5's VAE decoder 1.4x, UNet 1.2x faster (bench/README.md).
+// representable).
 #pragma once
 
 #include <cstdint>

@@ -28,6 +28,18 @@ int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 thread_local ScratchBuffer t_ks, t_vs;              // the caller's split K and V
 thread_local ScratchBuffer t_s, t_o, t_qs, t_ps;  // each thread's buffers for one block of queries
 
+// c [32][n_cols] = the 32 rows of w (its parts, kc values a row) times the
+// n_cols tokens of a (parts a_part elements apart, 16-token groups of kc
+// values each, gemm_amx_isa.h's layout).
+void rows_times_tokens(int64_t kc, const AmxPasses& passes, const uint16_t* const* w, int a_parts, const uint16_t* a,
+                       int64_t a_part, int64_t n_cols, float* c) {
+  for (int64_t j0 = 0; j0 < n_cols; j0 += 32) {
+    const uint16_t* at[kAmxMaxParts];
+    for (int p = 0; p < a_parts; ++p) at[p] = a + p * a_part + j0 * kc;
+    gemm_amx_tile_32x32(kc, passes, w, kc, at, 16 * kc, c + j0, n_cols, 0);
+  }
+}
+
 }  // namespace
 
 void attention_full_amx(float* out, const float* q, const float* k, const float* v, int64_t n_tokens, int64_t n_kv,
@@ -80,11 +92,7 @@ void attention_full_amx(float* out, const float* q, const float* k, const float*
       }
       const uint16_t* qw[kScoreParts];
       for (int p = 0; p < kScoreParts; ++p) qw[p] = qs + p * kQueries * d_pad;
-      for (int64_t j0 = 0; j0 < kv_pad; j0 += 32) {
-        const uint16_t* ka[kScoreParts];
-        for (int p = 0; p < kScoreParts; ++p) ka[p] = ks + p * k_part + (h * kv_pad + j0) * d_pad;
-        gemm_amx_tile_32x32(d_pad, score_passes, qw, d_pad, ka, 16 * d_pad, s + j0, kv_pad, 0);
-      }
+      rows_times_tokens(d_pad, score_passes, qw, kScoreParts, ks + h * kv_pad * d_pad, k_part, kv_pad, s);
       for (int64_t r = 0; r < kQueries; ++r) {
         float* sr = s + r * kv_pad;
         if (r < rows) softmax_row_avx512(sr, sr, nullptr, scale, n_kv);
@@ -95,11 +103,7 @@ void attention_full_amx(float* out, const float* q, const float* k, const float*
       }
       const uint16_t* pw[kValueParts];
       for (int p = 0; p < kValueParts; ++p) pw[p] = ps + p * kQueries * kv_pad;
-      for (int64_t i0 = 0; i0 < d_pad; i0 += 32) {
-        const uint16_t* va[kValueParts];
-        for (int p = 0; p < kValueParts; ++p) va[p] = vs + p * v_part + (h * d_pad + i0) * kv_pad;
-        gemm_amx_tile_32x32(kv_pad, value_passes, pw, kv_pad, va, 16 * kv_pad, o + i0, d_pad, 0);
-      }
+      rows_times_tokens(kv_pad, value_passes, pw, kValueParts, vs + h * d_pad * kv_pad, v_part, d_pad, o);
       for (int64_t r = 0; r < rows; ++r) std::copy_n(o + r * d_pad, D, out + (t0 + r) * row_stride + h * D);
     }
     gemm_amx_release_tiles();

@@ -12,8 +12,8 @@
 #include "core/threads.h"
 #include "kernels/conv2d_isa.h"
 #include "kernels/gemm_amx_isa.h"
-#include "kernels/scratch.h"
 #include "kernels/gemm_f32_isa.h"
+#include "kernels/scratch.h"
 
 namespace aigc {
 
@@ -61,6 +61,26 @@ void conv2d_weights_to_float(const void* src, DType type, float* dst, int64_t n)
     (isa == Isa::kAvx512 ? gemm_bf16_to_f32_avx512 : gemm_bf16_to_f32_avx2)(src, dst, n);
   } else {
     dtype_traits(type)->to_float(src, dst, n);
+  }
+}
+
+void conv2d_weights_to_amx_parts(const void* w, DType type, int64_t rows, int64_t k, int64_t rows_pad, int64_t k_pad,
+                                 int n_parts, int64_t part_stride, uint16_t* parts) {
+  const int64_t elem = dtype_traits(type)->block_bytes;
+#pragma omp parallel
+  {
+    std::vector<float> row(static_cast<size_t>(k_pad), 0.0f);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows_pad; ++r) {
+      if (r < rows) {
+        conv2d_weights_to_float(static_cast<const char*>(w) + r * k * elem, type, row.data(), k);
+      } else {
+        std::fill_n(row.data(), k, 0.0f);
+      }
+      uint16_t* dst[kAmxMaxParts];
+      for (int p = 0; p < n_parts; ++p) dst[p] = parts + p * part_stride + r * k_pad;
+      gemm_amx_split_row(row.data(), k_pad, n_parts, dst);
+    }
   }
 }
 
@@ -187,12 +207,13 @@ void conv_piece(float* out, const float* in, const void* weight, DType weight_ty
 }
 
 // conv2d on AMX tiles (conv2d.h): the weights split once per call into bf16
-// parts as the tiles' weight rows (F32 in three, F16 in two, BF16 in one),
+// parts (F32 in three, F16 in two, BF16 in one),
 // each work piece's im2col block (k-major, as im2col_row writes it) split
 // into 16-pixel groups against them (three parts against F32 weights, two
 // otherwise), C written back 32 x 32 at a time with the bias.
 constexpr int64_t kAmxPixels = 128;  // output pixels per work piece (a multiple of 32)
 
+thread_local ScratchBuffer t_amx_weights;          // the caller's split weights, read by its team
 thread_local ScratchBuffer t_amx_cols, t_amx_act;  // each thread's im2col block and its bf16 parts
 
 void conv2d_amx(float* out, const float* in, const void* weight, DType weight_type, const float* bias,
@@ -202,10 +223,8 @@ void conv2d_amx(float* out, const float* in, const void* weight, DType weight_ty
   const AmxPasses passes = gemm_amx_passes(w_parts, a_parts);
   const int64_t P = s.out_h() * s.out_w(), K = s.c_in * s.kh * s.kw;
   const int64_t k_pad = (K + 31) / 32 * 32, co_pad = (s.c_out + 31) / 32 * 32, w_part = co_pad * k_pad;
-  thread_local std::vector<uint16_t> w_split;  // [w_parts][co_pad][k_pad], grown once
-  w_split.resize(std::max(w_split.size(), static_cast<size_t>(w_parts * w_part)));
-  uint16_t* const W = w_split.data();  // the caller's thread_local, read by the whole team
-  const int64_t elem = dtype_traits(weight_type)->block_bytes;
+  uint16_t* const W = t_amx_weights.get<uint16_t>(static_cast<size_t>(w_parts * w_part));  // [w_parts][co_pad][k_pad]
+  conv2d_weights_to_amx_parts(weight, weight_type, s.c_out, K, co_pad, k_pad, w_parts, w_part, W);
   const int64_t n_ptiles = (P + kAmxPixels - 1) / kAmxPixels;
   // Channel chunks of 32 rows where samples x pixel tiles leave threads idle.
   const int64_t want_chunks = (kPiecesPerThread * num_threads() + s.n * n_ptiles - 1) / (s.n * n_ptiles);
@@ -213,18 +232,6 @@ void conv2d_amx(float* out, const float* in, const void* weight, DType weight_ty
   const int64_t chunk = (co_blocks + n_chunks - 1) / n_chunks * 32;
 #pragma omp parallel
   {
-    std::vector<float> row(static_cast<size_t>(k_pad), 0.0f);
-#pragma omp for schedule(static)
-    for (int64_t co = 0; co < co_pad; ++co) {
-      if (co < s.c_out) {
-        conv2d_weights_to_float(static_cast<const char*>(weight) + co * K * elem, weight_type, row.data(), K);
-      } else {
-        std::fill_n(row.data(), K, 0.0f);
-      }
-      uint16_t* dst[kAmxMaxParts];
-      for (int p = 0; p < w_parts; ++p) dst[p] = W + p * w_part + co * k_pad;
-      gemm_amx_split_row(row.data(), k_pad, w_parts, dst);
-    }
     float* const cols = t_amx_cols.get<float>(static_cast<size_t>(K * kAmxPixels));  // [K][kAmxPixels]
     uint16_t* const act = t_amx_act.get<uint16_t>(static_cast<size_t>(a_parts * kAmxPixels * k_pad));
     float ct[32 * 32];

@@ -51,4 +51,12 @@ void conv2d(float* out, const float* in, const void* weight, DType weight_type, 
 // F16C / AVX2 conversions where the CPU has them (exact either way).
 void conv2d_weights_to_float(const void* src, DType type, float* dst, int64_t n);
 
+// For the AMX paths (only where amx_usable()): the rows of a [rows][k] matrix
+// of `type` (F32, F16 or BF16) split into n_parts bf16 parts as the tiles'
+// weight rows (gemm_amx_isa.h), zero-padded to rows_pad x k_pad (k_pad a
+// multiple of 32): part p of row r at parts + p * part_stride + r * k_pad.
+// Runs its own parallel region (call it outside one).
+void conv2d_weights_to_amx_parts(const void* w, DType type, int64_t rows, int64_t k, int64_t rows_pad, int64_t k_pad,
+                                 int n_parts, int64_t part_stride, uint16_t* parts);
+
 }  // namespace aigc

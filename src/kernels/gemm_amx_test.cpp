@@ -127,13 +127,7 @@ TEST(GemmAmx, BitIdenticalForAnyThreadCount) {
   if (!amx_usable()) GTEST_SKIP() << "no AMX here (CPU or OS): gemm_amx not tested";
   const Problem p =
       make_problem(DType::F16, 600, 300, 512, random_floats(600 * 512, 7), random_floats(300 * 512, 8));
-  std::vector<std::vector<float>> results;
-  for (int threads : {1, 2, 3}) {
-    ThreadCount guard(threads);
-    results.push_back(run(p, DType::F16));
-  }
-  EXPECT_TRUE(same_bits(results[0], results[1]));
-  EXPECT_TRUE(same_bits(results[0], results[2]));
+  expect_same_bits_on_any_thread_count([&] { return run(p, DType::F16); });
 }
 
 }  // namespace

@@ -88,13 +88,7 @@ TEST_P(GemmF32WideTest, MatchesScalarBitForBitAndDoubleReference) {
 
 TEST_P(GemmF32WideTest, BitIdenticalForAnyThreadCount) {
   const Problem p = make_problem(DType::F32);
-  std::vector<std::vector<float>> results;
-  for (int threads : {1, 2, 3}) {
-    ThreadCount guard(threads);
-    results.push_back(run(p, DType::F32));
-  }
-  EXPECT_TRUE(same_bits(results[0], results[1]));
-  EXPECT_TRUE(same_bits(results[0], results[2]));
+  expect_same_bits_on_any_thread_count([&] { return run(p, DType::F32); });
 }
 
 AIGC_INSTANTIATE_ISA_TEST(GemmF32WideTest);

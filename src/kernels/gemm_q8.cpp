@@ -254,23 +254,17 @@ struct Kernels {
   bool amx;  // the tile runs on AMX: configure each thread's tiles around it
 };
 
-// AVX2's micro-kernel for 32-element blocks of b_type (gemm_q8_isa.h).
+// AVX2's micro-kernel for 32-element blocks of b_type: by quant width
+// (gemm_q8_isa.h); 5-bit for Q5_0, Q5_1, Q5_K, 4-bit for Q4_0, Q4_1, Q4_K.
 TileFn avx2_tile_for(DType b_type) {
-  switch (b_type) {
-    case DType::Q8_0: return gemm_q8_tile_q8_0_avx2;
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q5_K: return gemm_q8_tile_u5_avx2;
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q4_K: return gemm_q8_tile_u4_avx2;
-    default: AIGC_ASSERT(false && "gemm_q8: no AVX2 kernel for this type"); return nullptr;
-  }
+  const bool five_bit = b_type == DType::Q5_0 || b_type == DType::Q5_1 || b_type == DType::Q5_K;
+  return five_bit ? gemm_q8_tile_u5_avx2 : gemm_q8_tile_u4_avx2;
 }
 
 template <int B>
 Kernels kernels_for(Isa isa, DType b_type) {
-  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) {
+  const Isa kernel_isa = gemm_q8_kernel_isa(isa);
+  if (kernel_isa == Isa::kAvx512) {
     // AMX for 32-element blocks: 5-15% faster over the whole GEMM (2 threads,
     // 512 x 2048 x 2048); with 16-element blocks (Q6_K) its half-width
     // products made it 5-10% slower than VNNI.
@@ -280,7 +274,7 @@ Kernels kernels_for(Isa isa, DType b_type) {
     }
     return {gemm_q8_tile16_avx512, gemm_q8_quantize_row16_avx512, false};
   }
-  if (isa >= Isa::kAvx2 && cpu_supports(Isa::kAvx2)) {
+  if (kernel_isa == Isa::kAvx2) {
     if constexpr (B == 32) return {avx2_tile_for(b_type), gemm_q8_quantize_row_avx2, false};
     return {gemm_q8_tile16_u6_avx2, gemm_q8_quantize_row16_avx2, false};
   }
@@ -357,9 +351,15 @@ void gemm_q8_blocks(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda
 
 }  // namespace
 
-bool gemm_q8_supports(DType b_type) {
+Isa gemm_q8_kernel_isa(Isa isa) {
+  if (isa >= Isa::kAvx512 && cpu_supports(Isa::kAvx512)) return Isa::kAvx512;
+  if (isa >= Isa::kAvx2 && cpu_supports(Isa::kAvx2)) return Isa::kAvx2;
+  return Isa::kScalar;
+}
+
+bool gemm_q8_supports(DType b_type, Isa isa) {
   switch (b_type) {
-    case DType::Q8_0:
+    case DType::Q8_0: return gemm_q8_kernel_isa(isa) != Isa::kAvx2;
     case DType::Q4_0:
     case DType::Q4_1:
     case DType::Q5_0:
@@ -374,7 +374,7 @@ bool gemm_q8_supports(DType b_type) {
 void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
              int64_t b_row_bytes, float* c, int64_t ldc, Isa isa) {
   const DTypeTraits* bt = dtype_traits(b_type);
-  AIGC_ASSERT(gemm_q8_supports(b_type) && bt != nullptr);
+  AIGC_ASSERT(gemm_q8_supports(b_type, isa) && bt != nullptr);
   AIGC_ASSERT(m >= 0 && n >= 0 && k >= 0 && k % bt->block_size == 0);
   if (m == 0 || n == 0) return;
   if (b_type == DType::Q6_K) {

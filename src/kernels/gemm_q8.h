@@ -7,7 +7,7 @@
 //   c[i][j] += (s_j * d_i) * sum(u q_i) - o_j * (d_i * sum(q_i))
 // in float. The prompt-processing path of matmul for these types on AVX2
 // (vpmaddubsw, 32 a 256-bit instruction, with 16-bit partial sums kept below
-// saturation), AVX-512 (VNNI) and AMX; the scalar reference is for tests.
+// saturation; not Q8_0), AVX-512 (VNNI) and AMX; the scalar reference is for tests.
 //
 // Legend as gemm_f32.h: m rows of A (tokens), n rows of B (output features),
 // k the reduced dimension, a multiple of b_type's block size.
@@ -26,11 +26,19 @@
 
 namespace aigc {
 
-// Whether gemm_q8 takes weights of this type.
-bool gemm_q8_supports(DType b_type);
+// The micro-kernel gemm_q8 runs for `isa`: the best the CPU has up to it
+// (AVX-512, then AVX2), the scalar reference for kScalar (tests).
+Isa gemm_q8_kernel_isa(Isa isa);
 
-// `isa` picks the micro-kernel: the best the CPU has up to `isa` (AMX where
-// amx_usable(), AVX-512, AVX2), the scalar reference for kScalar (tests).
+// Whether gemm_q8 takes weights of this type at `isa`: Q8_0, Q4_0, Q4_1,
+// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, except Q8_0 where the kernel is AVX2's:
+// its quants reach 255, past what vpmaddubsw's 16-bit pair sums hold, and a
+// signed variant (|w| times the activation with w's sign) lost to gemm_f32
+// on dequantized weights (5632 x 2048, 2 threads, 512 tokens: 85 against 66 ms).
+bool gemm_q8_supports(DType b_type, Isa isa);
+
+// `isa` picks the micro-kernel (gemm_q8_kernel_isa; on AVX-512, AMX tiles
+// where amx_usable()). Requires gemm_q8_supports(b_type, isa).
 void gemm_q8(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, DType b_type, const void* b,
              int64_t b_row_bytes, float* c, int64_t ldc, Isa isa);
 

@@ -51,13 +51,11 @@ void gemm_q8_tile16_avx512(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel
 
 // AVX2 (avx2/gemm_q8_avx2.cpp), bit for bit as well; vpmaddubsw's 16-bit
 // sums need a kernel per quant width: u4 for 4-bit quants (Q4_0, Q4_1,
-// Q4_K), u5 for 5-bit (Q5_0, Q5_1, Q5_K), q8_0 for Q8_0, 16_u6 for Q6_K.
+// Q4_K), u5 for 5-bit (Q5_0, Q5_1, Q5_K), 16_u6 for Q6_K.
 void gemm_q8_tile_u4_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                           int accumulate);
 void gemm_q8_tile_u5_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                           int accumulate);
-void gemm_q8_tile_q8_0_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
-                            int accumulate);
 void gemm_q8_tile16_u6_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                             int accumulate);
 

@@ -58,13 +58,11 @@ void matmul_dots(float* y, const Tensor& w, const float* x, const MatmulShape& s
   matmul_dots_shared(y, s.y_ld, w, act, act_stride, s.n_tokens);
 }
 
-// gemm_q8 on AVX2 for all its types but Q8_0, whose full-range quants need
-// a sign trick there: 5632 x 2048, 2 threads, it beat the dots from 24 tokens
-// but lost to gemm_f32 from 32 (85 against 66 ms at 512 tokens), while Q4_0
-// ran 1.4x faster than gemm_f32 at 512 tokens and 2x faster than the dots at 32.
+// gemm_q8 wherever it has a SIMD kernel for the type (on AVX2, Q4_0 ran 1.4x
+// faster than gemm_f32 at 512 tokens and 2x faster than the dots at 32).
 bool uses_gemm_q8(DType w_type) {
   const Isa isa = active_isa();
-  return gemm_q8_supports(w_type) && (isa == Isa::kAvx512 || (isa == Isa::kAvx2 && w_type != DType::Q8_0));
+  return isa != Isa::kScalar && gemm_q8_supports(w_type, isa);
 }
 bool uses_gemm_amx(DType w_type) { return gemm_amx_supports(w_type) && amx_usable(); }
 

@@ -87,6 +87,20 @@ inline std::string isa_test_name(const ::testing::TestParamInfo<Isa>& info) { re
 #define AIGC_INSTANTIATE_ISA_TEST(suite) \
   INSTANTIATE_TEST_SUITE_P(Isa, suite, ::testing::Values(Isa::kAvx2, Isa::kAvx512), isa_test_name)
 
+// run() (returning floats) gives the same bits on 1, 2 and 3 threads.
+template <class Run>
+void expect_same_bits_on_any_thread_count(Run run) {
+  std::vector<float> one;
+  {
+    ThreadCount guard(1);
+    one = run();
+  }
+  for (int threads : {2, 3}) {
+    ThreadCount guard(threads);
+    EXPECT_TRUE(same_bits(run(), one)) << threads << " threads";
+  }
+}
+
 // A model test over (case name, ISA) pairs: the whole forward pass runs with
 // the ISA capped, so every ISA's kernels are checked end to end against the
 // reference, scalar included; skipped, with a message, where the CPU lacks the ISA.
@@ -108,9 +122,10 @@ inline std::string case_isa_test_name(const ::testing::TestParamInfo<std::tuple<
   return name;
 }
 
-#define AIGC_INSTANTIATE_CASE_ISA_TEST(suite, cases)                                                            \
-  INSTANTIATE_TEST_SUITE_P(                                                                                     \
-      Cases, suite, ::testing::Combine(::testing::ValuesIn(cases), ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512)), \
-      case_isa_test_name)
+#define AIGC_INSTANTIATE_CASE_ISA_TEST(suite, cases)                                                   \
+  INSTANTIATE_TEST_SUITE_P(Cases, suite,                                                               \
+                           ::testing::Combine(::testing::ValuesIn(cases),                              \
+                                              ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512)), \
+                           case_isa_test_name)
 
 }  // namespace aigc

@@ -25,6 +25,7 @@ constexpr int64_t kKc = 256;  // reduction depth (input channels) per micro-kern
 
 using TileFn = void (*)(int64_t kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc);
 
+thread_local ScratchBuffer t_u_split;                       // the caller's: U in bf16 parts (AMX)
 thread_local ScratchBuffer t_v, t_v_rows, t_m, t_v_split;  // each thread's per-chunk buffers, grown once
 
 int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
@@ -108,7 +109,6 @@ void transform_weights(float* u, const void* weight, DType weight_type, int64_t 
   }
 }
 
-
 // M[xi] = U[xi] V[xi] on conv2d's micro-kernels: rows of C_out by blocks of
 // kConvMr, kKc input channels at a time; v panel-major [16][T_pad / nr][C_in][nr].
 void multiply_fma(const float* U, const float* v, int64_t T_pad, int64_t c_in, int64_t c_out, int64_t c_out_pad,
@@ -120,29 +120,11 @@ void multiply_fma(const float* U, const float* v, int64_t T_pad, int64_t c_in, i
       const int64_t kc = std::min(kKc, c_in - k0);
       for (int64_t co = 0; co < c_out; co += kConvMr) {
         const float* a[kConvMr];
-        for (int64_t r = 0; r < kConvMr; ++r) a[r] = co + r < c_out ? U + (xi * c_out + co + r) * c_in + k0 : zeros.data();
+        for (int64_t r = 0; r < kConvMr; ++r)
+          a[r] = co + r < c_out ? U + (xi * c_out + co + r) * c_in + k0 : zeros.data();
         float* mb = m + (xi * c_out_pad + co) * T_pad;
         for (int64_t j = 0; j < T_pad; j += nr) tile(kc, a, v + ((xi * T_pad + j) * c_in + k0 * nr), nr, mb + j, T_pad);
       }
-    }
-  }
-}
-
-// U [16][C_out][C_in] in two bf16 parts, zero-padded to [2][16][C_out_pad][C_in_pad]
-// (gemm_amx_isa.h's weight layout).
-void split_weights_amx(const float* U, int64_t c_in, int64_t c_out, int64_t c_in_pad, int64_t c_out_pad,
-                       uint16_t* u_split) {
-  const int64_t part = 16 * c_out_pad * c_in_pad;
-#pragma omp parallel
-  {
-    std::vector<float> row(static_cast<size_t>(c_in_pad), 0.0f);
-#pragma omp for schedule(static)
-    for (int64_t xc = 0; xc < 16 * c_out_pad; ++xc) {
-      const int64_t xi = xc / c_out_pad, co = xc % c_out_pad;
-      if (co < c_out) std::copy_n(U + (xi * c_out + co) * c_in, c_in, row.data());
-      else std::fill_n(row.data(), c_in, 0.0f);
-      uint16_t* dst[2] = {u_split + xc * c_in_pad, u_split + part + xc * c_in_pad};
-      gemm_amx_split_row(row.data(), c_in_pad, 2, dst);
     }
   }
 }
@@ -164,7 +146,8 @@ void multiply_amx(const uint16_t* u_split, const float* v, int64_t T_pad, int64_
       const uint16_t* w[2] = {u_split + (xi * c_out_pad + co) * c_in_pad,
                               u_split + u_part + (xi * c_out_pad + co) * c_in_pad};
       for (int64_t t0 = 0; t0 < T_pad; t0 += 32) {
-        const uint16_t* a[2] = {v_split + (xi * t_max + t0) * c_in_pad, v_split + v_part + (xi * t_max + t0) * c_in_pad};
+        const uint16_t* a[2] = {v_split + (xi * t_max + t0) * c_in_pad,
+                                v_split + v_part + (xi * t_max + t0) * c_in_pad};
         gemm_amx_tile_32x32(c_in_pad, passes, w, c_in_pad, a, group, m + (xi * c_out_pad + co) * T_pad + t0, T_pad, 0);
       }
     }
@@ -198,12 +181,11 @@ void conv3x3_winograd(float* out, const float* in, const void* weight, DType wei
   const int64_t t_align = amx ? 32 : nr, t_max = round_up(kChunk, t_align);
   const int64_t c_out_pad = round_up(c_out, amx ? 32 : kConvMr), c_in_pad = round_up(c_in, 32);
   const float* U = u.data();
-  thread_local std::vector<uint16_t> u_split;  // AMX: U in two bf16 parts, [2][16][C_out_pad][C_in_pad]
-  if (amx) {
-    u_split.resize(std::max(u_split.size(), static_cast<size_t>(2 * 16 * c_out_pad * c_in_pad)));
-    split_weights_amx(U, c_in, c_out, c_in_pad, c_out_pad, u_split.data());
-  }
-  const uint16_t* U_split = u_split.data();  // the caller's thread_local, read by the whole team
+  // AMX: U in two bf16 parts, [2][16][C_out_pad][C_in_pad]; the caller's buffer, read by the whole team.
+  uint16_t* const U_split = amx ? t_u_split.get<uint16_t>(static_cast<size_t>(2 * 16 * c_out_pad * c_in_pad)) : nullptr;
+  for (int64_t xi = 0; amx && xi < 16; ++xi)
+    conv2d_weights_to_amx_parts(U + xi * c_out * c_in, DType::F32, c_out, c_in, c_out_pad, c_in_pad, 2,
+                                16 * c_out_pad * c_in_pad, U_split + xi * c_out_pad * c_in_pad);
 #pragma omp parallel
   {
     // FMA: V panel-major [16][T_pad / nr][C_in][nr]; AMX: V [16][C_in][t_max].

@@ -152,7 +152,8 @@ void gemm_amx_split_pairs(const float* x, int64_t ldx, int64_t n_tokens, int64_t
                           uint16_t* const* parts) {
   const __mmask16 tokens = n_tokens >= 16 ? 0xFFFF : __mmask16((1u << n_tokens) - 1);
   alignas(64) static constexpr uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                            8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+                                                            8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                                            15, 31};
   const __m512i pairs = _mm512_load_si512(kInterleave);
   for (int64_t p = 0; p < n; p += 2) {
     const __m512 x0 = p < n_valid ? _mm512_maskz_loadu_ps(tokens, x + p * ldx) : _mm512_setzero_ps();

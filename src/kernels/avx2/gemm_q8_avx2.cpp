@@ -4,11 +4,10 @@
 // a 16-bit sum may take as many four-element groups as the largest quant
 // allows before vpmaddwd widens it to 32 bits: 8 groups (a whole 32-element
 // block) for 4-bit quants (each group adds at most 2 x 15 x 127 to a lane),
-// 4 for 5-bit, 2 for Q6_K's 6-bit quants. Q8_0's quants u = w + 128 reach 255,
-// so its kernel multiplies the signed w instead (|w| times the activation
-// with w's sign: vpsignb) and adds 128 sum(q); that costs enough that matmul
-// keeps gemm_f32 for Q8_0 on AVX2 (matmul.cpp). Every sum is exact, and the
-// float epilogue is the scalar reference's, so the results are the same bits.
+// 4 for 5-bit, 2 for Q6_K's 6-bit quants. (Q8_0's quants u = w + 128 reach
+// 255: gemm_q8 does not take Q8_0 on AVX2, see gemm_q8.h.) Every sum is
+// exact, and the float epilogue is the scalar reference's, so the results
+// are the same bits.
 // The 16 ymm registers hold a 4-token x 8-row quarter of the 8 x 16 tile
 // (4 float accumulators, 4 integer sums, 4 pair sums); the four quarters
 // run in turn over the panel, which stays in L1.
@@ -25,22 +24,11 @@ namespace {
 constexpr int kTokens = 4;  // tokens of a quarter
 constexpr int kRows = 8;    // weight rows of a quarter (one ymm of floats)
 
-int32_t sum_of_bytes(const int8_t* q) {  // 32 signed bytes
-  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
-  const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), bytes);
-  const __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-  return _mm_cvtsi128_si32(s);
-}
-
-// Tokens t0..t0+3 x rows 8h..8h+7 of the tile. kChain: groups per 16-bit
-// sum; kQ8: Q8_0's signed products (kChain 1).
-template <int B, int kChain, bool kQ8>
+// Tokens t0..t0+3 x rows 8h..8h+7 of the tile; kChain groups per 16-bit sum.
+template <int B, int kChain>
 void quarter(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc, int accumulate, int t0,
              int h) {
-  static_assert((B / 4) % kChain == 0 && (!kQ8 || kChain == 1));
+  static_assert((B / 4) % kChain == 0);
   const __m256i ones16 = _mm256_set1_epi16(1);
   __m256 acc[kTokens];
 #pragma GCC unroll 8
@@ -60,26 +48,15 @@ void quarter(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, in
 #pragma GCC unroll 1
       for (int g = g0; g < g0 + kChain; ++g) {
         const __m256i u = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb->u[g][kRows * h]));
-        const __m256i w = _mm256_xor_si256(u, _mm256_set1_epi8(char(0x80)));  // Q8_0: u - 128
 #pragma GCC unroll 8
         for (int i = 0; i < kTokens; ++i) {
           int32_t q4;
           std::memcpy(&q4, q_tile + (t0 + i) * B + 4 * g, 4);
-          const __m256i q = _mm256_set1_epi32(q4);
-          if constexpr (kQ8) {
-            pairs[i] = _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(q, w));
-          } else {
-            pairs[i] = _mm256_add_epi16(pairs[i], _mm256_maddubs_epi16(u, q));
-          }
+          pairs[i] = _mm256_add_epi16(pairs[i], _mm256_maddubs_epi16(u, _mm256_set1_epi32(q4)));
         }
       }
 #pragma GCC unroll 8
       for (int i = 0; i < kTokens; ++i) isum[i] = _mm256_add_epi32(isum[i], _mm256_madd_epi16(pairs[i], ones16));
-    }
-    if constexpr (kQ8) {
-#pragma GCC unroll 8
-      for (int i = 0; i < kTokens; ++i)
-        isum[i] = _mm256_add_epi32(isum[i], _mm256_set1_epi32(128 * sum_of_bytes(q_tile + (t0 + i) * B)));
     }
     const __m256 s = _mm256_load_ps(pb->s + kRows * h);
     const __m256 neg_o = _mm256_xor_ps(_mm256_load_ps(pb->o + kRows * h), _mm256_set1_ps(-0.0f));
@@ -94,13 +71,13 @@ void quarter(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, in
   for (int i = 0; i < kTokens; ++i) _mm256_storeu_ps(c + (t0 + i) * ldc + kRows * h, acc[i]);
 }
 
-template <int B, int kChain, bool kQ8>
+template <int B, int kChain>
 void tile(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc, int accumulate) {
   static_assert(kGemmQ8Mr == 2 * kTokens && kGemmQ8Nr == 2 * kRows);
 #pragma GCC unroll 8
   for (int t0 = 0; t0 < kGemmQ8Mr; t0 += kTokens)
 #pragma GCC unroll 8
-    for (int h = 0; h < 2; ++h) quarter<B, kChain, kQ8>(n_blk, a, panel, c, ldc, accumulate, t0, h);
+    for (int h = 0; h < 2; ++h) quarter<B, kChain>(n_blk, a, panel, c, ldc, accumulate, t0, h);
 }
 
 template <int B>
@@ -141,22 +118,17 @@ void quantize_row(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
 
 void gemm_q8_tile_u4_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                           int accumulate) {
-  tile<32, 8, false>(n_blk, a, panel, c, ldc, accumulate);
+  tile<32, 8>(n_blk, a, panel, c, ldc, accumulate);
 }
 
 void gemm_q8_tile_u5_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                           int accumulate) {
-  tile<32, 4, false>(n_blk, a, panel, c, ldc, accumulate);
-}
-
-void gemm_q8_tile_q8_0_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
-                            int accumulate) {
-  tile<32, 1, true>(n_blk, a, panel, c, ldc, accumulate);
+  tile<32, 4>(n_blk, a, panel, c, ldc, accumulate);
 }
 
 void gemm_q8_tile16_u6_avx2(int64_t n_blk, const GemmQ8A& a, const uint8_t* panel, float* c, int64_t ldc,
                             int accumulate) {
-  tile<16, 2, false>(n_blk, a, panel, c, ldc, accumulate);
+  tile<16, 2>(n_blk, a, panel, c, ldc, accumulate);
 }
 
 void gemm_q8_quantize_row_avx2(const float* x, int64_t k, int8_t* q, float* d, float* dsum) {
